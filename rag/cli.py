@@ -1,0 +1,178 @@
+"""The `rag` command line: ingest, search, show, remove, reindex, stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Sequence
+
+from rag.settings import Settings
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="where the store and the embedded index live "
+                        "(default ./.rag, or $RAG_DATA_DIR)")
+    parser.add_argument("--qdrant-url", help="use a Qdrant server or cluster instead of the embedded "
+                        "index (or $RAG_QDRANT_URL); ':memory:' or 'path:DIR' for qdrant-client local mode")
+    parser.add_argument("--collection", default="statements", help="Qdrant collection name")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All subcommands and their flags."""
+    parser = argparse.ArgumentParser(prog="rag", description="Semantic search and cited answers over "
+                                     "official statements, offline.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="read files and folders into the collection")
+    p.add_argument("paths", nargs="+", type=Path, help="files (.txt .md .html .pdf .jsonl .jsonl.gz) or folders")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--max-file-mb", type=float, default=50.0, help="refuse larger files (default 50)")
+    p.add_argument("--pdf-timeout", type=float, default=60.0, help="seconds per PDF (default 60)")
+    _common(p)
+
+    p = sub.add_parser("search", help="ranked passages for a query")
+    p.add_argument("query")
+    p.add_argument("--speaker", action="append", help="only this speaker (repeatable; substring match)")
+    p.add_argument("--since", help="on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    p.add_argument("--until", help="on or before this date")
+    p.add_argument("--source", action="append", help="only this source (substring match)")
+    p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--json", action="store_true", help="print hits as JSON")
+    _common(p)
+
+    p = sub.add_parser("show", help="print a stored document")
+    p.add_argument("doc_id")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("remove", help="delete a document from the store and the index")
+    p.add_argument("doc_id")
+    _common(p)
+
+    p = sub.add_parser("reindex", help="rebuild every vector from the stored documents")
+    p.add_argument("--quiet", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("stats", help="documents, chunks, speakers, model")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    return parser
+
+
+def _settings(args: argparse.Namespace, progress: bool = True) -> Settings:
+    return Settings.from_env(data_dir=args.data_dir, qdrant_url=args.qdrant_url,
+                             collection=args.collection, progress=progress)
+
+
+def _print_hits(hits: list, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    if as_json:
+        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        print("no matching passages")
+        return
+    for i, h in enumerate(hits, 1):
+        where = f"p. {h.page}, " if h.page else ""
+        print(f"{i:>2}. [{h.score:.4f}] {h.speaker or 'unknown speaker'} · {h.date or 'undated'} · "
+              f"{h.title or h.doc_id}")
+        print(textwrap.indent(textwrap.fill(h.text, width=100), "    "))
+        print(f"    ({h.doc_id}, {where}chars {h.char_start}-{h.char_end})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `rag` console script; returns the exit code."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    from rag.library import Library, UnknownFilterValue
+    from rag.store import ModelMismatchError
+
+    try:
+        if args.command == "ingest":
+            return _ingest(args)
+        quiet = getattr(args, "quiet", False)
+        with Library(_settings(args, progress=not quiet)) as lib:
+            if args.command == "search":
+                hits = lib.search(args.query, k=args.k, speaker=args.speaker, since=args.since,
+                                  until=args.until, source=args.source, mode=args.mode)
+                _print_hits(hits, args.json)
+            elif args.command == "show":
+                return _show(lib, args)
+            elif args.command == "remove":
+                if not lib.remove(args.doc_id):
+                    print(f"error: no document {args.doc_id!r}; `rag stats` or `rag search` shows ids",
+                          file=sys.stderr)
+                    return 1
+                print(f"removed {args.doc_id}")
+            elif args.command == "reindex":
+                n = lib.reindex()
+                print(f"reindexed {n} chunks with {lib.embedder.name}")
+            elif args.command == "stats":
+                _stats(lib, args.json)
+        return 0
+    except (UnknownFilterValue, ModelMismatchError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from ingest.readers import ReadLimits
+    from rag.library import Library
+
+    limits = ReadLimits(max_file_bytes=int(args.max_file_mb * 1024 * 1024), pdf_timeout_s=args.pdf_timeout)
+    show = not args.quiet and not args.json
+    with Library(_settings(args, progress=show)) as lib:
+        report = lib.ingest(args.paths, limits=limits)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        if not show:
+            for line in report.errors:
+                print(f"error: {line}", file=sys.stderr)
+        print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _show(lib: "object", args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    doc = lib.document(args.doc_id)  # type: ignore[attr-defined]
+    if doc is None:
+        print(f"error: no document {args.doc_id!r}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(asdict(doc), ensure_ascii=False, indent=2, default=str))
+        return 0
+    for label, value in (("id", doc.doc_id), ("title", doc.title), ("date", doc.date), ("place", doc.place),
+                         ("speakers", ", ".join(doc.speakers)), ("source", doc.source),
+                         ("url", doc.source_url), ("file", doc.source_path)):
+        if value:
+            print(f"{label:>9}: {value}")
+    print()
+    print(doc.text)
+    return 0
+
+
+def _stats(lib: "object", as_json: bool) -> None:
+    info = lib.stats()  # type: ignore[attr-defined]
+    if as_json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    print(f"documents: {info['documents']}   chunks: {info['chunks']}   speakers: {info['speakers']}")
+    print(f"dates: {info['date_min']} … {info['date_max']}")
+    print(f"model: {info['model']} ({info['dimension']}-d)   index: {info['index']['backend']} "
+          f"({info['index']['points']} points)")
+    for row in info["top_speakers"]:
+        print(f"  {row['chunks']:>6}  {row['speaker']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

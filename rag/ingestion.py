@@ -1,0 +1,224 @@
+"""Ingest files into the canonical store and the vector index, skipping what is already stored."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ingest.chunking import chunk_document
+from ingest.models import Chunk, Document, ReadError
+from ingest.readers import ReadLimits, iter_files, read_file
+from ingest.structure import parse_document
+from rag.embedding import Embedder
+from rag.index import VectorStore
+from rag.nodes import chunk_to_node, point_id
+from rag.progress import Progress
+from rag.store import Store
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did, per document; `errors` holds one line per failure."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return self.failed == 0
+
+    def summary(self) -> str:
+        """The closing line printed after an ingest."""
+        rate = self.chunks / self.seconds if self.seconds > 0 else 0.0
+        return (f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
+                f"{self.removed} removed, {self.failed} failed; {self.chunks} chunks embedded "
+                f"in {self.seconds:.1f} s ({rate:.1f} chunks/s)")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def content_hash(doc: Document) -> str:
+    """Hash of everything stored about a document (text, structure, metadata)."""
+    data = asdict(doc)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Streamed sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    digest: str
+    chunks: list[Chunk]
+    is_new: bool
+
+
+class Ingestor:
+    """Runs one ingest: files → documents → chunks → embeddings → index, then the store.
+
+    Order per batch: old vectors of a changed document are deleted, new ones upserted, then the
+    store commits documents and chunks in one transaction; a file is marked done only after all
+    its documents are committed, so a killed run is finished by the next one.
+    """
+
+    def __init__(self, store: Store, vectors: VectorStore, embedder: Embedder,
+                 limits: ReadLimits | None = None, target_tokens: int = 180,
+                 overlap_sentences: int = 1, batch_chunks: int = 256,
+                 progress: Callable[[], Progress] | None = None) -> None:
+        self.store, self.vectors, self.embedder = store, vectors, embedder
+        self.limits = limits or ReadLimits()
+        self.target_tokens, self.overlap = target_tokens, overlap_sentences
+        self.batch_chunks = batch_chunks
+        self.progress_factory = progress or (lambda: Progress(enabled=False))
+        self.report = IngestReport()
+        self._pending: list[_Pending] = []
+
+    def chunk(self, doc: Document) -> list[Chunk]:
+        """Chunks sized to the embedding model's token limit."""
+        max_tokens = self.embedder.max_tokens
+        return chunk_document(doc, self.embedder.count_tokens, max_tokens=max_tokens,
+                              target_tokens=min(self.target_tokens, max_tokens),
+                              overlap_sentences=self.overlap)
+
+    def run(self, paths: Iterable[Path]) -> IngestReport:
+        """Ingest files and folders; returns the report (errors included, never raises for bad input)."""
+        start = time.perf_counter()
+        with self.progress_factory() as bar:
+            self._bar = bar
+            for item in iter_files(paths):
+                if isinstance(item, ReadError):
+                    self._fail(str(item))
+                    continue
+                self._ingest_file(item)
+            self._flush()
+        self.report.seconds = time.perf_counter() - start
+        return self.report
+
+    def _fail(self, message: str) -> None:
+        self.report.failed += 1
+        self.report.errors.append(message)
+        self._bar.error(message)
+
+    def _ingest_file(self, path: Path) -> None:
+        key = str(path.resolve())
+        try:
+            st = path.stat()
+        except OSError as exc:
+            self._fail(f"{path}: cannot read ({exc.strerror}); check the path and permissions")
+            return
+        prev = self.store.source_state(key)
+        if prev is not None and prev["size"] == st.st_size and prev["mtime_ns"] == st.st_mtime_ns:
+            self._unchanged_file(key)
+            return
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            self._fail(f"{path}: cannot read ({exc.strerror}); check the path and permissions")
+            return
+        if prev is not None and prev["sha256"] == sha:
+            self.store.set_source(key, st.st_size, st.st_mtime_ns, sha)
+            self._unchanged_file(key)
+            return
+        seen: set[str] = set()
+        failures = 0
+        for raw in read_file(path, self.limits):
+            if isinstance(raw, ReadError):
+                failures += 1
+                self._fail(str(raw))
+                continue
+            try:
+                doc = parse_document(raw)
+                doc.source_path = key
+            except Exception as exc:  # a parser bug must not stop the run
+                failures += 1
+                self._fail(f"{raw.origin}: could not recover the statement's structure ({exc}); "
+                           f"please report this file")
+                continue
+            if doc.doc_id in seen:
+                failures += 1
+                self._fail(f"{raw.origin}: duplicate document id {doc.doc_id!r} in {path.name}; "
+                           f"give each record a unique id")
+                continue
+            seen.add(doc.doc_id)
+            self._add(doc)
+        self._flush()
+        if failures:
+            return  # keep what was stored before; the file is read again next time
+        for doc_id in sorted(self.store.doc_ids_for_source(key) - seen):
+            self.vectors.delete(doc_id)
+            self.store.delete_document(doc_id)
+            self.report.removed += 1
+        self.store.set_source(key, st.st_size, st.st_mtime_ns, sha)
+
+    def _unchanged_file(self, key: str) -> None:
+        count = len(self.store.doc_ids_for_source(key))
+        self.report.unchanged += count
+        self._bar.advance(docs=count)
+
+    def _add(self, doc: Document) -> None:
+        digest = content_hash(doc)
+        old = self.store.content_hash(doc.doc_id)
+        if old == digest:
+            self.report.unchanged += 1
+            self._bar.advance(docs=1)
+            return
+        try:
+            chunks = self.chunk(doc)
+        except Exception as exc:
+            self._fail(f"{doc.source_path}: {doc.doc_id}: could not split into passages ({exc})")
+            return
+        if not chunks:
+            self._fail(f"{doc.source_path}: {doc.doc_id}: no text left to index after cleaning")
+            return
+        self._pending.append(_Pending(doc, digest, chunks, old is None))
+        if sum(len(p.chunks) for p in self._pending) >= self.batch_chunks:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        texts = [c.text for p in pending for c in p.chunks]
+        t0 = time.perf_counter()
+        vectors = self.embedder.embed(texts)
+        self.report.embed_seconds += time.perf_counter() - t0
+        nodes, row = [], 0
+        for p in pending:
+            for c in p.chunks:
+                nodes.append(chunk_to_node(p.doc, c, vectors[row].tolist()))
+                row += 1
+            if not p.is_new:
+                self.vectors.delete(p.doc.doc_id)
+        self.vectors.add(nodes)
+        self.vectors.flush()
+        self.store.put_documents([(p.doc, p.digest, p.chunks,
+                                   [point_id(p.doc.doc_id, c.index) for c in p.chunks]) for p in pending])
+        for p in pending:
+            if p.is_new:
+                self.report.new += 1
+            else:
+                self.report.changed += 1
+        self.report.chunks += len(texts)
+        self._bar.advance(docs=len(pending), chunks=len(texts))
+

@@ -1,0 +1,169 @@
+"""`Library`: the Python API over one collection: ingest, search, show, remove, reindex, stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
+
+from ingest.models import Document
+from ingest.readers import ReadLimits
+from rag.embedding import Embedder
+from rag.filters import SearchFilters
+from rag.index import VectorStore, drop_vector_store, open_vector_store
+from rag.ingestion import IngestReport, Ingestor
+from rag.nodes import Hit, chunk_to_node, point_id
+from rag.progress import Progress
+from rag.rerank import Reranker
+from rag.settings import Settings
+from rag.sparse import Bm25Encoder
+from rag.store import Store
+
+Mode = Literal["hybrid", "dense", "bm25"]
+_MODES = {"hybrid": VectorStoreQueryMode.HYBRID, "dense": VectorStoreQueryMode.DEFAULT,
+          "bm25": VectorStoreQueryMode.SPARSE}
+
+
+class UnknownFilterValue(ValueError):
+    """A --speaker or --source value that matches nothing in the collection."""
+
+
+class Library:
+    """A collection of statements on disk: the SQLite store plus the Qdrant index built from it.
+
+    >>> lib = Library(Settings(data_dir=Path(".rag")))      # doctest: +SKIP
+    >>> lib.ingest([Path("data/sample")]); lib.search("NATO expansion", speaker="Lavrov")
+    """
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 reranker: Reranker | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.embed_batch_size)
+        self.bm25 = Bm25Encoder()
+        self.store = Store(self.settings.store_path)
+        self.store.check_model(self.embedder.name, self.embedder.dimension)
+        self.vectors: VectorStore = open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+        self.reranker = reranker
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush the index and close the store."""
+        self.vectors.close()
+        self.store.close()
+
+    # -- writing --------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path | str], limits: ReadLimits | None = None,
+               progress: bool | None = None) -> IngestReport:
+        """Read files and folders, store new and changed documents, index their chunks."""
+        show = self.settings.progress if progress is None else progress
+        ingestor = Ingestor(self.store, self.vectors, self.embedder, limits,
+                            target_tokens=self.settings.chunk_target_tokens,
+                            overlap_sentences=self.settings.chunk_overlap_sentences,
+                            progress=lambda: Progress(enabled=show))
+        return ingestor.run([Path(p) for p in paths])
+
+    def remove(self, doc_id: str) -> bool:
+        """Delete one document from the store and the index; False if it was not there."""
+        doc = self.store.get_document(doc_id)
+        if doc is None:
+            return False
+        self.vectors.delete(doc_id)
+        self.vectors.flush()
+        self.store.delete_document(doc_id)
+        self.store.forget_source(doc.source_path)
+        return True
+
+    def reindex(self, progress: bool | None = None) -> int:
+        """Rebuild every vector from the stored documents (after a model change); returns chunks."""
+        show = self.settings.progress if progress is None else progress
+        drop_vector_store(self.vectors, self.settings)
+        self.vectors = open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+        ingestor = Ingestor(self.store, self.vectors, self.embedder)
+        total = 0
+        with Progress(enabled=show, desc="reindex") as bar:
+            for doc in self.store.iter_documents():
+                chunks = ingestor.chunk(doc)
+                vectors = self.embedder.embed([c.text for c in chunks])
+                self.vectors.add([chunk_to_node(doc, c, v.tolist()) for c, v in zip(chunks, vectors)])
+                digest = self.store.content_hash(doc.doc_id) or ""
+                self.store.put_documents([(doc, digest, chunks, [point_id(doc.doc_id, c.index) for c in chunks])])
+                total += len(chunks)
+                bar.advance(docs=1, chunks=len(chunks))
+        self.vectors.flush()
+        self.store.set_model(self.embedder.name, self.embedder.dimension)
+        return total
+
+    # -- reading --------------------------------------------------------------------------
+    def resolve_speakers(self, names: Iterable[str]) -> list[str]:
+        """Known speaker names matching each given name (case-insensitive substring)."""
+        known = [s for s, _ in self.store.speakers()]
+        return _resolve(names, known, "speaker")
+
+    def resolve_sources(self, names: Iterable[str]) -> list[str]:
+        """Known source labels matching each given name (case-insensitive substring)."""
+        known = [s for s, _ in self.store.sources() if s]
+        return _resolve(names, known, "source")
+
+    def search(self, query: str, k: int = 10, speaker: str | list[str] | None = None,
+               since: str | None = None, until: str | None = None,
+               source: str | list[str] | None = None, mode: Mode = "hybrid",
+               rerank: bool = True, answers_only: bool = False) -> list[Hit]:
+        """Ranked passages for a plain-English query, narrowed by the given filters."""
+        if not query or not query.strip():
+            raise ValueError("empty query: type a question or some words to search for")
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        filters = SearchFilters(
+            speakers=self.resolve_speakers(_as_list(speaker)) if speaker else None,
+            sources=self.resolve_sources(_as_list(source)) if source else None,
+            since=since, until=until, answers_only=answers_only,
+        )
+        use_rerank = rerank and self.reranker is not None
+        fetch = max(k, self.reranker.depth) if use_rerank and self.reranker else k
+        result = self.vectors.query(VectorStoreQuery(
+            query_embedding=self.embedder.embed_query(query), query_str=query,
+            similarity_top_k=fetch, sparse_top_k=max(self.settings.prefetch_limit, fetch),
+            mode=_MODES[mode], filters=filters.to_metadata_filters(),
+        ))
+        hits = [Hit.from_node(n, s) for n, s in zip(result.nodes or [], result.similarities or [])]
+        if use_rerank and self.reranker is not None:
+            hits = self.reranker.rerank(query, hits)
+        return hits[:k]
+
+    def document(self, doc_id: str) -> Document | None:
+        """The stored document (text, metadata, turns), or None."""
+        return self.store.get_document(doc_id)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of documents, chunks, speakers; the model; the index backend and its point count."""
+        info = self.store.stats()
+        info["index"] = {"backend": "qdrant-server" if self.settings.qdrant_url else "qdrant-edge",
+                         "location": self.settings.qdrant_url or str(self.settings.edge_path),
+                         "points": self.vectors.count()}
+        info["data_dir"] = str(self.settings.data_dir)
+        return info
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _resolve(names: Iterable[str], known: list[str], what: str) -> list[str]:
+    found: list[str] = []
+    for name in names:
+        needle = name.strip().lower()
+        exact = [k for k in known if k.lower() == needle]
+        matches = exact or [k for k in known if needle and needle in k.lower()]
+        if not matches:
+            hint = ", ".join(known[:12]) or "none yet: ingest some documents first"
+            raise UnknownFilterValue(f"no {what} matches {name!r}; known {what}s include: {hint}")
+        found.extend(m for m in matches if m not in found)
+    return found

@@ -1,0 +1,86 @@
+"""Chunks as llama-index nodes with the shared payload, and search hits read back from nodes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
+
+from ingest.models import Chunk, Document
+from rag.filters import date_bounds
+
+_NAMESPACE = uuid.UUID("5b0c7d1e-8a43-4c55-9a57-2f1f2d6c9e10")
+
+
+def point_id(doc_id: str, index: int) -> str:
+    """Stable point id of a document's index-th chunk."""
+    return str(uuid.uuid5(_NAMESPACE, f"{doc_id}#{index}"))
+
+
+def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
+    """The payload fields stored with every point (filters use speaker_key, source, dates)."""
+    meta: dict[str, Any] = {
+        "title": doc.title or "", "speaker": chunk.speaker or "",
+        "speaker_key": (chunk.speaker or "").lower(), "date": doc.date or "",
+        "source": doc.source or "", "doc_type": doc.doc_type or "", "is_question": chunk.is_question,
+        "role": "question" if chunk.is_question else "answer",
+        "turn": chunk.turn, "chunk": chunk.index, "char_start": chunk.char_start,
+        "char_end": chunk.char_end, "source_url": doc.source_url or "", "place": doc.place or "",
+    }
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    if doc.date:
+        try:
+            meta["date_from"], meta["date_to"] = date_bounds(doc.date[:10])
+        except ValueError:
+            pass
+    return meta
+
+
+def chunk_to_node(doc: Document, chunk: Chunk, embedding: list[float] | None = None) -> TextNode:
+    """A TextNode whose embedded content is exactly the chunk text."""
+    meta = chunk_metadata(doc, chunk)
+    return TextNode(
+        id_=point_id(doc.doc_id, chunk.index), text=chunk.text, metadata=meta, embedding=embedding,
+        start_char_idx=chunk.char_start, end_char_idx=chunk.char_end,
+        excluded_embed_metadata_keys=list(meta), excluded_llm_metadata_keys=list(meta),
+        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)},
+    )
+
+
+@dataclass
+class Hit:
+    """One retrieved passage with where it sits in its stored document."""
+
+    doc_id: str
+    title: str
+    speaker: str
+    date: str
+    text: str
+    score: float
+    char_start: int
+    char_end: int
+    is_question: bool
+    turn: int
+    chunk: int
+    source: str
+    source_url: str
+    place: str
+    page: int | None
+    point_id: str
+
+    @classmethod
+    def from_node(cls, node: BaseNode, score: float) -> "Hit":
+        """Read a hit back from a node returned by either vector store."""
+        m = node.metadata
+        return cls(
+            doc_id=node.ref_doc_id or "", title=m.get("title", ""), speaker=m.get("speaker", ""),
+            date=m.get("date", ""), text=node.get_content(), score=float(score),
+            char_start=int(m["char_start"]), char_end=int(m["char_end"]),
+            is_question=bool(m.get("is_question")), turn=int(m.get("turn", 0)),
+            chunk=int(m.get("chunk", 0)), source=m.get("source", ""),
+            source_url=m.get("source_url", ""), place=m.get("place", ""), page=m.get("page"),
+            point_id=node.node_id,
+        )

@@ -1,0 +1,127 @@
+"""The official llama-index QdrantVectorStore for a Qdrant server or cluster, with RRF fusion in Qdrant."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from llama_index.core.vector_stores.types import (
+    VectorStoreQuery,
+    VectorStoreQueryMode,
+    VectorStoreQueryResult,
+)
+from llama_index.vector_stores.qdrant import QdrantVectorStore
+from qdrant_client import QdrantClient
+from qdrant_client.http import models as rest
+
+from rag.layout import DENSE, PAYLOAD_INDEXES, SPARSE
+
+SparseFn = Callable[[Sequence[str]], tuple[list[list[int]], list[list[float]]]]
+
+_SCHEMAS = {"keyword": rest.PayloadSchemaType.KEYWORD, "integer": rest.PayloadSchemaType.INTEGER,
+            "bool": rest.PayloadSchemaType.BOOL}
+
+
+def connect(url: str, api_key: str | None = None) -> QdrantClient:
+    """A client for `url`; ``:memory:`` and ``path:DIR`` open qdrant-client's local mode."""
+    if url == ":memory:":
+        return QdrantClient(location=":memory:")
+    if url.startswith("path:"):
+        return QdrantClient(path=url[len("path:"):])
+    return QdrantClient(url=url, api_key=api_key, timeout=60)
+
+
+def ensure_collection(client: QdrantClient, name: str, dimension: int, shard_number: int | None = None,
+                      replication_factor: int | None = None,
+                      write_consistency_factor: int | None = None) -> None:
+    """Create the collection with the shared layout, or check that an existing one matches it."""
+    if client.collection_exists(name):
+        params = client.get_collection(name).config.params
+        vectors = params.vectors if isinstance(params.vectors, dict) else {}
+        if DENSE not in vectors or SPARSE not in (params.sparse_vectors or {}):
+            raise ValueError(f"collection {name!r} exists with another layout: pick another "
+                             f"--collection name or delete it on the server")
+        if vectors[DENSE].size != dimension:
+            raise ValueError(f"collection {name!r} holds {vectors[DENSE].size}-d vectors but the model "
+                             f"makes {dimension}-d ones: run `rag reindex` to rebuild it")
+        return
+    client.create_collection(
+        collection_name=name,
+        vectors_config={DENSE: rest.VectorParams(size=dimension, distance=rest.Distance.COSINE)},
+        sparse_vectors_config={SPARSE: rest.SparseVectorParams(modifier=rest.Modifier.IDF)},
+        shard_number=shard_number,
+        replication_factor=replication_factor,
+        write_consistency_factor=write_consistency_factor,
+    )
+    for field, kind in PAYLOAD_INDEXES.items():
+        client.create_payload_index(name, field_name=field, field_schema=_SCHEMAS[kind])
+
+
+class ServerVectorStore(QdrantVectorStore):
+    """QdrantVectorStore whose hybrid mode prefetches dense and BM25 and fuses them by RRF in Qdrant."""
+
+    _prefetch_limit: int = 100
+    _rrf_k: int = 60
+
+    @classmethod
+    def open(cls, client: QdrantClient, collection: str, dimension: int, sparse_doc_fn: SparseFn,
+             sparse_query_fn: SparseFn, prefetch_limit: int = 100, rrf_k: int = 60,
+             **collection_kwargs: Any) -> "ServerVectorStore":
+        """Ensure the collection exists with the shared layout and wrap it."""
+        ensure_collection(client, collection, dimension, **collection_kwargs)
+        store = cls(collection_name=collection, client=client, enable_hybrid=True,
+                    sparse_doc_fn=sparse_doc_fn, sparse_query_fn=sparse_query_fn,
+                    dense_vector_name=DENSE, sparse_vector_name=SPARSE, batch_size=256)
+        store._prefetch_limit = prefetch_limit
+        store._rrf_k = rrf_k
+        return store
+
+    def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
+        """Hybrid through one `query_points` call with two prefetches and RRF; BM25 alone with
+        `similarity_top_k` as its limit (upstream takes `sparse_top_k`); dense as upstream."""
+        if query.mode not in (VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.SPARSE):
+            return super().query(query, **kwargs)
+        flt = self._build_query_filter(query)
+        idx, val = self._sparse_query_fn([query.query_str or ""])
+        if query.mode == VectorStoreQueryMode.SPARSE:
+            response = self._client.query_points(
+                collection_name=self.collection_name, using=SPARSE,
+                query=rest.SparseVector(indices=idx[0], values=val[0]), query_filter=flt,
+                limit=query.similarity_top_k, with_payload=True)
+            return self.parse_to_query_result(response.points)
+        prefetch_k = max(query.sparse_top_k or self._prefetch_limit, query.similarity_top_k)
+        response = self._client.query_points(
+            collection_name=self.collection_name,
+            prefetch=[
+                rest.Prefetch(query=list(query.query_embedding or []), using=DENSE, limit=prefetch_k,
+                              filter=flt),
+                rest.Prefetch(query=rest.SparseVector(indices=idx[0], values=val[0]), using=SPARSE,
+                              limit=prefetch_k, filter=flt),
+            ],
+            query=rest.RrfQuery(rrf=rest.Rrf(k=self._rrf_k)),
+            query_filter=flt,
+            limit=query.similarity_top_k,
+            with_payload=True,
+        )
+        return self.parse_to_query_result(response.points)
+
+    def count(self) -> int:
+        """Number of points stored."""
+        return int(self._client.count(self.collection_name, exact=True).count)
+
+    def point_ids(self) -> set[str]:
+        """Every point id in the collection (for consistency checks)."""
+        ids: set[str] = set()
+        offset = None
+        while True:
+            records, offset = self._client.scroll(self.collection_name, limit=1024, offset=offset,
+                                                  with_payload=False, with_vectors=False)
+            ids.update(str(r.id) for r in records)
+            if offset is None:
+                return ids
+
+    def flush(self) -> None:
+        """Writes are acknowledged by the server; nothing to flush."""
+
+    def close(self) -> None:
+        """Close the client connection."""
+        self._client.close()

@@ -1,0 +1,225 @@
+"""The canonical store in SQLite: documents with full text and structure, chunks with offsets.
+
+The vector index can always be rebuilt from here (`rag reindex`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterator
+
+from ingest.models import Chunk, Document, Turn
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, source_path TEXT NOT NULL, format TEXT NOT NULL,
+    title TEXT, date TEXT, place TEXT, organisation TEXT, doc_number TEXT, source_url TEXT,
+    source TEXT, doc_type TEXT, speakers TEXT NOT NULL, turns TEXT NOT NULL,
+    page_starts TEXT NOT NULL, extra TEXT NOT NULL, text TEXT NOT NULL,
+    content_hash TEXT NOT NULL, ingested_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
+CREATE TABLE IF NOT EXISTS chunks (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, point_id TEXT NOT NULL UNIQUE, text TEXT NOT NULL,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, turn INTEGER NOT NULL,
+    speaker TEXT, is_question INTEGER NOT NULL, page INTEGER,
+    PRIMARY KEY (doc_id, idx)
+);
+CREATE INDEX IF NOT EXISTS chunks_speaker ON chunks(speaker);
+"""
+
+
+class ModelMismatchError(RuntimeError):
+    """The data dir was indexed with another embedding model."""
+
+
+class Store:
+    """SQLite file holding documents, chunks, file fingerprints and index settings."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        with self.conn:
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    # -- settings -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting."""
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def check_model(self, name: str, dimension: int) -> None:
+        """Record the embedding model on first use; refuse another model later."""
+        stored, dim = self.get_meta("embed_model"), self.get_meta("embed_dimension")
+        if stored is None:
+            self.set_meta("embed_model", name)
+            self.set_meta("embed_dimension", str(dimension))
+            return
+        if stored != name or int(dim or 0) != dimension:
+            raise ModelMismatchError(
+                f"{self.path.parent} was indexed with {stored} ({dim}-d), not {name} ({dimension}-d): "
+                f"run `rag reindex --data-dir {self.path.parent}` to rebuild the vectors with {name}"
+            )
+
+    def set_model(self, name: str, dimension: int) -> None:
+        """Record the model after a reindex."""
+        self.set_meta("embed_model", name)
+        self.set_meta("embed_dimension", str(dimension))
+
+    # -- files ----------------------------------------------------------------------------
+    def source_state(self, path: str) -> sqlite3.Row | None:
+        """Size, mtime and hash recorded for a file at its last complete ingest."""
+        return self.conn.execute("SELECT * FROM sources WHERE path = ?", (path,)).fetchone()
+
+    def set_source(self, path: str, size: int, mtime_ns: int, sha256: str) -> None:
+        """Record a file as completely ingested."""
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+                              (path, size, mtime_ns, sha256, time.time()))
+
+    def doc_ids_for_source(self, path: str) -> set[str]:
+        """Documents that came from one file."""
+        rows = self.conn.execute("SELECT doc_id FROM documents WHERE source_path = ?", (path,))
+        return {r["doc_id"] for r in rows}
+
+    # -- documents ------------------------------------------------------------------------
+    def content_hash(self, doc_id: str) -> str | None:
+        """The stored content hash of a document, or None if absent."""
+        row = self.conn.execute("SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row["content_hash"] if row else None
+
+    def put_documents(self, items: list[tuple[Document, str, list[Chunk], list[str]]]) -> None:
+        """Replace documents and their chunks in one transaction: (doc, hash, chunks, point ids)."""
+        now = time.time()
+        with self.conn:
+            for doc, content_hash, chunks, point_ids in items:
+                self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (doc.doc_id, doc.source_path, doc.format, doc.title, doc.date, doc.place,
+                     doc.organisation, doc.doc_number, doc.source_url, doc.source, doc.doc_type,
+                     json.dumps(doc.speakers), json.dumps([asdict(t) for t in doc.turns]),
+                     json.dumps(doc.page_starts), json.dumps(doc.extra, default=str), doc.text,
+                     content_hash, now),
+                )
+                self.conn.executemany(
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [(c.doc_id, c.index, pid, c.text, c.char_start, c.char_end, c.turn, c.speaker,
+                      int(c.is_question), c.page) for c, pid in zip(chunks, point_ids)],
+                )
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove a document and its chunks; False if it was not stored."""
+        with self.conn:
+            self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            cur = self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        return cur.rowcount > 0
+
+    def forget_source(self, path: str) -> None:
+        """Drop a file's fingerprint so that the next ingest reads it again."""
+        with self.conn:
+            self.conn.execute("DELETE FROM sources WHERE path = ?", (path,))
+
+    def get_document(self, doc_id: str) -> Document | None:
+        """The stored document with its structure, or None."""
+        row = self.conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _row_to_document(row) if row else None
+
+    def doc_ids(self) -> list[str]:
+        """All document ids, sorted."""
+        return [r["doc_id"] for r in self.conn.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in order."""
+        rows = self.conn.execute("SELECT * FROM chunks WHERE doc_id = ? ORDER BY idx", (doc_id,))
+        return [_row_to_chunk(r) for r in rows]
+
+    def point_ids(self, doc_id: str) -> list[str]:
+        """A document's point ids in chunk order."""
+        rows = self.conn.execute("SELECT point_id FROM chunks WHERE doc_id = ? ORDER BY idx", (doc_id,))
+        return [r["point_id"] for r in rows]
+
+    def all_point_ids(self) -> set[str]:
+        """Every point id the store expects in the index."""
+        return {r["point_id"] for r in self.conn.execute("SELECT point_id FROM chunks")}
+
+    def iter_documents(self) -> Iterator[Document]:
+        """Every stored document, in id order."""
+        for doc_id in self.doc_ids():
+            doc = self.get_document(doc_id)
+            if doc is not None:
+                yield doc
+
+    # -- overview -------------------------------------------------------------------------
+    def speakers(self) -> list[tuple[str, int]]:
+        """Speakers of non-question chunks with their chunk counts, most frequent first."""
+        rows = self.conn.execute(
+            "SELECT speaker, COUNT(*) AS n FROM chunks WHERE speaker IS NOT NULL AND is_question = 0 "
+            "GROUP BY speaker ORDER BY n DESC, speaker")
+        return [(r["speaker"], r["n"]) for r in rows]
+
+    def sources(self) -> list[tuple[str, int]]:
+        """Source labels with their document counts."""
+        rows = self.conn.execute(
+            "SELECT COALESCE(source, '') AS s, COUNT(*) AS n FROM documents GROUP BY s ORDER BY n DESC")
+        return [(r["s"], r["n"]) for r in rows]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and settings for `rag stats`."""
+        one = self.conn.execute
+        dates = one("SELECT MIN(date) AS lo, MAX(date) AS hi FROM documents WHERE date IS NOT NULL").fetchone()
+        return {
+            "documents": one("SELECT COUNT(*) FROM documents").fetchone()[0],
+            "chunks": one("SELECT COUNT(*) FROM chunks").fetchone()[0],
+            "files": one("SELECT COUNT(*) FROM sources").fetchone()[0],
+            "speakers": len(self.speakers()),
+            "top_speakers": [{"speaker": s, "chunks": n} for s, n in self.speakers()[:10]],
+            "sources": [{"source": s, "documents": n} for s, n in self.sources()],
+            "date_min": dates["lo"], "date_max": dates["hi"],
+            "model": self.get_meta("embed_model"),
+            "dimension": int(self.get_meta("embed_dimension") or 0) or None,
+        }
+
+
+def _row_to_document(row: sqlite3.Row) -> Document:
+    return Document(
+        doc_id=row["doc_id"], text=row["text"], source_path=row["source_path"], format=row["format"],
+        title=row["title"], date=row["date"], place=row["place"], organisation=row["organisation"],
+        doc_number=row["doc_number"], source_url=row["source_url"], source=row["source"],
+        doc_type=row["doc_type"], speakers=json.loads(row["speakers"]),
+        turns=[Turn(**t) for t in json.loads(row["turns"])], page_starts=json.loads(row["page_starts"]),
+        extra=json.loads(row["extra"]),
+    )
+
+
+def _row_to_chunk(row: sqlite3.Row) -> Chunk:
+    return Chunk(doc_id=row["doc_id"], index=row["idx"], text=row["text"], char_start=row["char_start"],
+                 char_end=row["char_end"], turn=row["turn"], speaker=row["speaker"],
+                 is_question=bool(row["is_question"]), page=row["page"])
