@@ -46,6 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print hits as JSON")
     _common(p)
 
+    p = sub.add_parser("ask", help="answer a question with verified quotes")
+    p.add_argument("question")
+    p.add_argument("--speaker", action="append", help="only this speaker (repeatable; substring match)")
+    p.add_argument("--since", help="on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    p.add_argument("--until", help="on or before this date")
+    p.add_argument("--source", action="append", help="only this source (substring match)")
+    p.add_argument("--answerer", choices=["extractive", "llm"], default="extractive")
+    p.add_argument("--llm-gguf", help="a local GGUF model file (llama-cpp) for --answerer llm")
+    p.add_argument("--llm-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+    p.add_argument("--llm-model", help="model name on that server")
+    p.add_argument("--json", action="store_true", help="print the answer and citations as JSON")
+    _common(p)
+
+    p = sub.add_parser("serve", help="the web page")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    _common(p)
+
     p = sub.add_parser("show", help="print a stored document")
     p.add_argument("doc_id")
     p.add_argument("--json", action="store_true")
@@ -98,12 +116,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "ingest":
             return _ingest(args)
+        if args.command == "serve":
+            from ui.app import serve
+
+            return serve(_settings(args, progress=False), host=args.host, port=args.port)
         quiet = getattr(args, "quiet", False)
         with Library(_settings(args, progress=not quiet)) as lib:
             if args.command == "search":
                 hits = lib.search(args.query, k=args.k, speaker=args.speaker, since=args.since,
                                   until=args.until, source=args.source, mode=args.mode)
                 _print_hits(hits, args.json)
+            elif args.command == "ask":
+                from rag.ask_cli import run_ask
+
+                return run_ask(lib, args)
             elif args.command == "show":
                 return _show(lib, args)
             elif args.command == "remove":

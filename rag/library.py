@@ -9,6 +9,7 @@ from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQu
 
 from ingest.models import Document
 from ingest.readers import ReadLimits
+from rag.answers import Answer
 from rag.embedding import Embedder
 from rag.filters import SearchFilters
 from rag.index import VectorStore, drop_vector_store, open_vector_store
@@ -135,6 +136,15 @@ class Library:
         if use_rerank and self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
+
+    def ask(self, question: str, speaker: str | list[str] | None = None, since: str | None = None,
+            until: str | None = None, source: str | list[str] | None = None,
+            answerer: str = "extractive", **options: Any) -> "Answer":
+        """An answer in the speakers' own words, every quote verified against its stored source."""
+        from rag.asking import ask
+
+        return ask(self, question, speaker=speaker, since=since, until=until, source=source,
+                   answerer=answerer, **options)
 
     def document(self, doc_id: str) -> Document | None:
         """The stored document (text, metadata, turns), or None."""
