@@ -326,6 +326,24 @@ def _str_or_none(value: Any) -> str | None:
     return text or None
 
 
+_FILE_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[_ -]+(.*)$")
+
+
+def _file_name_hints(raw: RawDocument) -> tuple[str | None, str | None, str | None]:
+    """Date, title and source guessed from a file's name and folder, e.g.
+    ``miller/1995-11-27_address-bosnia.txt`` → ("1995-11-27", "Address bosnia", "miller").
+    Corpus records (JSONL) carry their own metadata and get nothing from the file name."""
+    if raw.format == "jsonl":
+        return None, None, None
+    path = PurePath(raw.source_path)
+    stem = path.name.split(".")[0]
+    match = _FILE_DATE_RE.match(stem)
+    date = parse_date(match.group(1)) if match else None
+    words = (match.group(2) if match else stem).replace("_", " ").replace("-", " ").strip()
+    title = words[:1].upper() + words[1:] if words else None
+    return date, title, path.parent.name or None
+
+
 def parse_document(raw: RawDocument) -> Document:
     """Turn one raw file or record into a Document with metadata, clean text and speaker turns."""
     meta = raw.metadata
@@ -333,7 +351,8 @@ def parse_document(raw: RawDocument) -> Document:
     text = raw.text[start:end]
     known_title = _str_or_none(meta.get("title"))
     header = read_header(text, known_title)
-    title = known_title or header.title
+    file_date, file_title, file_source = _file_name_hints(raw)
+    title = known_title or header.title or file_title
     title_place, title_date = _title_place_date(title) if title else (None, None)
     doc_type = doc_type_of(meta, title)
 
@@ -358,12 +377,12 @@ def parse_document(raw: RawDocument) -> Document:
         source_path=raw.source_path,
         format=raw.format,
         title=title,
-        date=_metadata_date(meta) or header.date or title_date,
+        date=_metadata_date(meta) or header.date or title_date or file_date,
         place=_str_or_none(meta.get("place")) or title_place or header.place,
         organisation=_str_or_none(meta.get("organisation") or meta.get("organization")) or header.organisation,
         doc_number=_str_or_none(meta.get("doc_number")) or header.doc_number,
         source_url=_str_or_none(meta.get("source_url") or meta.get("url")),
-        source=_str_or_none(meta.get("source")),
+        source=_str_or_none(meta.get("source")) or file_source,
         doc_type=doc_type,
         speakers=speakers,
         turns=turns,

@@ -54,7 +54,10 @@ class Embedder:
         """The loaded model (loaded once per Embedder)."""
         if self._model is None:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every command
+            hf_logging.set_verbosity_error()
             path = MODELS[self.name][0]()
             self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
         return self._model

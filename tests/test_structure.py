@@ -280,3 +280,16 @@ def test_page_starts_follow_furniture_removal():
     assert doc.text[doc.page_starts[1]:].startswith("Second page text.")
     assert doc.page_starts[0] == 0 and doc.extra["pages"] == 2
     assert doc.page_at(doc.text.index("Second")) == 2 and doc.page_at(doc.text.index("First")) == 1
+
+
+def test_file_name_gives_date_title_and_source_when_the_text_does_not():
+    from ingest.models import RawDocument
+    from ingest.structure import parse_document
+
+    raw = RawDocument(text="Thank you. Tonight I want to speak about Bosnia.\n", source_path="/x/miller/1995-11-27_address-bosnia.txt",
+                      origin="1995-11-27_address-bosnia.txt", format="txt")
+    doc = parse_document(raw)
+    assert (doc.date, doc.title, doc.source) == ("1995-11-27", "Address bosnia", "miller")
+    record = RawDocument(text="Some text.", source_path="/x/c/2001-01-01_x.jsonl", origin="c.jsonl:1",
+                         format="jsonl", metadata={"id": "r1"})
+    assert parse_document(record).date is None
