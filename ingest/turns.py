@@ -173,9 +173,20 @@ def strip_parentheticals(label: str) -> str:
     return PAREN_RE.sub("", label).strip()
 
 
+def _drop_leading_the(core: str) -> str:
+    """ "The President" -> "President" (a role after "The"); anything else unchanged."""
+    words = core.split()
+    if len(words) >= 2 and words[0] in ("The", "THE") and words[1].lower().rstrip(".,") in ROLE_WORDS:
+        return " ".join(words[1:])
+    return core
+
+
 def is_label(label: str) -> bool:
     """True if `label` (the text before a line-start colon) reads as a speaker label."""
-    core = strip_parentheticals(label)
+    stripped = strip_parentheticals(label)
+    core = _drop_leading_the(stripped)
+    if core != stripped and core.lower() in ROLE_ONLY_WORDS:
+        return True  # "The President:", "The Chairman:"
     if not core or SENTENCE_PUNCT_RE.search(ABBREV_DOT_RE.sub("X", core)) or core.count(",") > 1:
         return False
     low = core.lower().rstrip(".")
@@ -268,7 +279,7 @@ def _split_comma_role(core: str) -> str:
 
 def read_label(label: str) -> SpeakerInfo:
     """Normalise one label on its own, without document context."""
-    core = _fix_case(_split_comma_role(strip_parentheticals(label)))
+    core = _fix_case(_split_comma_role(_drop_leading_the(strip_parentheticals(label))))
     qmatch = QUESTION_HEAD_RE.match(core)
     if qmatch:
         word = qmatch.group("word").lower()

@@ -293,3 +293,17 @@ def test_file_name_gives_date_title_and_source_when_the_text_does_not():
     record = RawDocument(text="Some text.", source_path="/x/c/2001-01-01_x.jsonl", origin="c.jsonl:1",
                          format="jsonl", metadata={"id": "r1"})
     assert parse_document(record).date is None
+
+
+def test_the_president_label_starts_an_answer_turn():
+    from ingest.models import RawDocument
+    from ingest.structure import parse_document
+
+    text = ("The President: How do you do? I have a brief opening statement.\n\n"
+            "Q: Mr. President, will you lift the grain embargo?\n\n"
+            "The President: Well, with the grain embargo, my quarrel with it was the farmers.\n\n"
+            "The answer is simple: we wait.\n")
+    doc = parse_document(RawDocument(text=text, source_path="/x/p.txt", origin="p.txt", format="txt"))
+    got = [(t.speaker, t.is_question) for t in doc.turns]
+    assert got == [("President", False), ("Question", True), ("President", False)]
+    assert doc.text[doc.turns[2].char_start:doc.turns[2].char_end].endswith("we wait.")
