@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Sequence
 
 from llama_index.core.vector_stores.types import (
@@ -52,8 +53,11 @@ def ensure_collection(client: QdrantClient, name: str, dimension: int, shard_num
         replication_factor=replication_factor,
         write_consistency_factor=write_consistency_factor,
     )
-    for field, kind in PAYLOAD_INDEXES.items():
-        client.create_payload_index(name, field_name=field, field_schema=_SCHEMAS[kind])
+    with warnings.catch_warnings():
+        # qdrant-client's local mode ignores payload indexes and says so; a server builds them
+        warnings.filterwarnings("ignore", message="Payload indexes have no effect")
+        for field, kind in PAYLOAD_INDEXES.items():
+            client.create_payload_index(name, field_name=field, field_schema=_SCHEMAS[kind])
 
 
 class ServerVectorStore(QdrantVectorStore):
