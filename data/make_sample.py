@@ -14,7 +14,7 @@ It holds about 30 real, published documents, copied *unchanged* from the shared 
                record's ``text``), 2 as JSONL records (source lines verbatim);
 - ``html/``    2 raw kremlin.ru HTML pages, copied byte for byte;
 - ``pdf/``     2 born-digital Statements of Administration Policy, copied byte for byte;
-- ``NOTICE.md`` (origin and licence of every file) and ``MANIFEST.tsv`` (one row a document).
+- ``NOTICE`` (origin and licence of every file) and ``MANIFEST.tsv`` (one row a document).
 
 The selection is fixed: every document is named below by its record id or file name
 (chosen by hand for speaker turns, quotable foreign-policy positions, and a spread of dates
@@ -216,7 +216,7 @@ def main() -> None:
     # Start from a clean slate, removing only what this script writes.
     for sub in ("seed", "kremlin", "pm", "miller", "html", "pdf"):
         shutil.rmtree(out / sub, ignore_errors=True)
-    for name in ("NOTICE.md", "MANIFEST.tsv"):
+    for name in ("NOTICE", "NOTICE.md", "MANIFEST.tsv"):
         (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -341,7 +341,7 @@ def main() -> None:
         rows.append("\t".join([file, doc_id, date, clean(speakers), clean(title), str(n)]))
     (out / "MANIFEST.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
-    # NOTICE.md
+    # NOTICE (no .md suffix: `rag ingest data/sample` must not index it as a statement)
     sections = [
         ("seed", "`seed/` — MFA of Russia statement (via GlobalSecurity.org)"),
         ("kremlin_en", f"`{KREMLIN_OUT}` and `html/` — kremlin_en (President of Russia website)"),
@@ -361,7 +361,7 @@ def main() -> None:
     ]
     for key, heading in sections:
         text += [f"## {heading}", "", f"Licence: {LICENCES[key]}", ""] + notice[key] + [""]
-    (out / "NOTICE.md").write_text("\n".join(text), encoding="utf-8")
+    (out / "NOTICE").write_text("\n".join(text), encoding="utf-8")
 
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     check_size("sample total", total, MAX_TOTAL_BYTES)

@@ -128,15 +128,15 @@ def _sha8(text: str) -> str:
 
 def make_doc_id(raw: RawDocument) -> str:
     """A stable id: the source's own id when it has one, else a slug of the file name plus a
-    short hash of the path (of the path and record position, for JSONL records without id)."""
+    short hash of the raw text, so the same file gets the same id wherever it sits (a copy of
+    the sample in a temporary folder, a colleague's checkout) and an identical copy is one document."""
     source_id = raw.metadata.get("id", raw.metadata.get("_id"))
     if source_id not in (None, ""):
         source_id = str(source_id)
         if ID_RE.fullmatch(source_id):
             return source_id
         return f"{_slug(source_id)}-{_sha8(source_id)}"
-    key = raw.source_path if raw.format != "jsonl" else f"{raw.source_path}\n{raw.origin}"
-    return f"{_slug(PurePath(raw.source_path).stem)}-{_sha8(key)}"
+    return f"{_slug(PurePath(raw.source_path).stem)}-{_sha8(raw.text)}"
 
 
 def parse_date(text: str) -> str | None:
@@ -341,7 +341,13 @@ def _file_name_hints(raw: RawDocument) -> tuple[str | None, str | None, str | No
     date = parse_date(match.group(1)) if match else None
     words = (match.group(2) if match else stem).replace("_", " ").replace("-", " ").strip()
     title = words[:1].upper() + words[1:] if words else None
-    return date, title, path.parent.name or None
+    return date, title, _site(raw.metadata.get("source_url")) or path.parent.name or None
+
+
+def _site(url: object) -> str | None:
+    """The host of a page's URL ("en.kremlin.ru"), used as the source of a saved web page."""
+    match = re.match(r"^[a-z]+://([^/:?#]+)", str(url or ""), re.I)
+    return match.group(1).lower() if match else None
 
 
 def parse_document(raw: RawDocument) -> Document:

@@ -353,7 +353,11 @@ def _full_name_in_text(surname: str, text: str) -> str | None:
         return None
     pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+" + re.escape(surname).replace("'", "['’]") + r"\b")
     firsts = Counter(m.group(1) for m in pattern.finditer(text) if m.group(1).lower() not in ROLE_WORDS | NOT_SPEAKERS)
-    return f"{firsts.most_common(1)[0][0]} {surname}" if firsts else None
+    if not firsts:
+        return None
+    first, count = firsts.most_common(1)[0]
+    # one passing mention is not enough: "PRESIDENT TRUMP" is not the "Melania Trump" he thanked
+    return f"{first} {surname}" if count >= 2 else None
 
 
 def _resolve_one(label: Label, info: SpeakerInfo, ctx: TurnContext, known: list[str], text: str) -> str | None:
@@ -389,8 +393,24 @@ def resolve_speakers(labels: list[Label], ctx: TurnContext, bodies: list[str], t
             cache[label.label] = _resolve_one(label, info, ctx, known, text)
         resolved.append(SpeakerInfo(cache[label.label], info.is_question, info.has_role))
     _shorten_to_bare_labels(resolved)
+    _roles_named_earlier(labels, resolved)
     _mark_interviewers(resolved, ctx, bodies)
     return resolved
+
+
+def _roles_named_earlier(labels: list[Label], infos: list[SpeakerInfo]) -> None:
+    """A bare role label takes the name it was given once in full: after
+    "MINISTER FOR FOREIGN AFFAIRS, THE HONOURABLE JULIE BISHOP MP:", a later
+    "MINISTER FOR FOREIGN AFFAIRS:" is Julie Bishop."""
+    named: dict[str, str] = {}
+    for label, info in zip(labels, infos):
+        core = strip_parentheticals(label.label)
+        if "," in core and info.speaker and not info.is_question:
+            named.setdefault(core.split(",", 1)[0].strip().lower(), info.speaker)
+    for label, info in zip(labels, infos):
+        name = named.get(strip_parentheticals(label.label).strip().lower())
+        if name and not info.is_question:
+            info.speaker = name
 
 
 def _shorten_to_bare_labels(infos: list[SpeakerInfo]) -> None:

@@ -259,8 +259,11 @@ def test_doc_ids():
     assert plain.startswith("my-statement-final-") and len(plain) == len("my-statement-final-") + 8
     long_stem = make_doc_id(raw({}, path="/d/" + "a" * 100 + ".txt"))
     assert len(long_stem.rsplit("-", 1)[0]) <= 48
-    one = make_doc_id(raw({}, path="c.jsonl", fmt="jsonl", origin="c.jsonl:1"))
-    two = make_doc_id(raw({}, path="c.jsonl", fmt="jsonl", origin="c.jsonl:2"))
+    # without an id, the hash is of the text: the same file anywhere is the same document
+    moved = make_doc_id(raw({}, path="/elsewhere/My Statement (final).txt"))
+    assert moved == plain
+    one = make_doc_id(RawDocument(text="a", source_path="c.jsonl", origin="c.jsonl:1", format="jsonl"))
+    two = make_doc_id(RawDocument(text="b", source_path="c.jsonl", origin="c.jsonl:2", format="jsonl"))
     assert one != two
 
 
@@ -290,6 +293,9 @@ def test_file_name_gives_date_title_and_source_when_the_text_does_not():
                       origin="1995-11-27_address-bosnia.txt", format="txt")
     doc = parse_document(raw)
     assert (doc.date, doc.title, doc.source) == ("1995-11-27", "Address bosnia", "miller")
+    page = RawDocument(text="Vladimir Putin: Good afternoon.\n", source_path="/x/html/p.html", origin="p.html",
+                       format="html", metadata={"source_url": "http://en.kremlin.ru/events/president/news/1"})
+    assert parse_document(page).source == "en.kremlin.ru"
     record = RawDocument(text="Some text.", source_path="/x/c/2001-01-01_x.jsonl", origin="c.jsonl:1",
                          format="jsonl", metadata={"id": "r1"})
     assert parse_document(record).date is None
@@ -307,3 +313,17 @@ def test_the_president_label_starts_an_answer_turn():
     got = [(t.speaker, t.is_question) for t in doc.turns]
     assert got == [("President", False), ("Question", True), ("President", False)]
     assert doc.text[doc.turns[2].char_start:doc.turns[2].char_end].endswith("we wait.")
+
+
+def test_role_label_takes_the_name_given_once_in_full():
+    from ingest.models import RawDocument
+    from ingest.structure import parse_document
+
+    text = ("PRIME MINISTER:\n\nGood afternoon.\n\n"
+            "MINISTER FOR FOREIGN AFFAIRS, THE HONOURABLE JULIE BISHOP MP:\n\nThank you.\n\n"
+            "JOURNALIST:\n\nMinister, what next?\n\nMINISTER FOR FOREIGN AFFAIRS:\n\nWe will respond.\n\n"
+            "PRESIDENT TRUMP:\n\nThank you, Melania Trump is here.\n")
+    doc = parse_document(RawDocument(text=text, source_path="pm.jsonl", origin="pm.jsonl:1", format="jsonl",
+                                     metadata={"speaker": "Turnbull, Malcolm"}))
+    assert [t.speaker for t in doc.turns] == ["Malcolm Turnbull", "Julie Bishop", "Journalist", "Julie Bishop",
+                                              "President Trump"]
