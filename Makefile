@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= .rag
+PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
@@ -20,18 +21,22 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# the browser tests drive Debian's chromium through Playwright (never `playwright install`)
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[test]"
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 	touch $@
 
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# ingest is incremental: a second `make run` skips the unchanged sample in seconds
 run: install
 	$(BIN)/rag ingest data/sample --data-dir $(DATA_DIR)
-	$(BIN)/rag stats --data-dir $(DATA_DIR)
-	$(BIN)/rag search "NATO expansion and security guarantees" --data-dir $(DATA_DIR) -k 5
+	$(BIN)/rag serve --data-dir $(DATA_DIR) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest -q

@@ -1,0 +1,1 @@
+"""The web page: a Gradio app over `rag.library` (build and serve in `ui/app.py`)."""

@@ -1,0 +1,262 @@
+"""HTML for the web page: answers with citation cards, ranked passages, a document with its cited
+span highlighted, upload results. Every piece of stored or user text is escaped here.
+
+Clickable elements carry ``data-open`` (document id) with ``data-start``/``data-end`` (character
+span) or ``data-copy`` (text for the clipboard); the page script (`ui/assets.py`) turns clicks on
+them into events.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+from typing import Iterable, Sequence
+
+from ingest.models import Document
+from rag.answers import Answer, Citation
+from rag.nodes import Hit
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def _e(value: object) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _link(url: str | None, label: str = "source") -> str:
+    """A link that opens in a new tab, only for http(s) URLs (never javascript: or file:)."""
+    if not url or not re.match(r"^https?://", url.strip(), re.IGNORECASE):
+        return ""
+    return (f'<a class="src-link" href="{_e(url.strip())}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{_e(label)} ↗</a>')
+
+
+def _open_attrs(doc_id: str, start: int, end: int) -> str:
+    return f'data-open="{_e(doc_id)}" data-start="{int(start)}" data-end="{int(end)}"'
+
+
+def message(text: str, kind: str = "info") -> str:
+    """A one-line notice; kind is info, error or empty."""
+    icon = {"error": "⚠", "empty": "∅"}.get(kind, "ℹ")
+    return f'<div class="msg msg-{_e(kind)}" role="status"><span>{icon}</span> {_e(text)}</div>'
+
+
+def placeholder(text: str) -> str:
+    """Grey hint shown before anything was asked."""
+    return f'<div class="placeholder">{_e(text)}</div>'
+
+
+def _meta_line(speaker: str, date: str, title: str, place: str = "") -> str:
+    parts = [f'<span class="who">{_e(speaker or "unknown speaker")}</span>',
+             f'<span class="when">{_e(date or "undated")}</span>']
+    if place:
+        parts.append(f'<span class="where">{_e(place)}</span>')
+    parts.append(f'<span class="title">{_e(title)}</span>')
+    return '<span class="sep">·</span>'.join(parts)
+
+
+# -- answers ------------------------------------------------------------------------------
+def answer_html(answer: Answer) -> str:
+    """The answer with clickable [n] markers, then one card per citation; abstention said plainly."""
+    by_n = {c.n: c for c in answer.citations}
+    if answer.abstained or not answer.citations:
+        notes = "".join(f"<li>{_e(n)}</li>" for n in answer.notes)
+        return (f'<div class="abstain" role="status"><div class="abstain-head">No answer in the indexed '
+                f'statements</div><p>{_e(answer.text)}</p>'
+                + (f'<details class="notes"><summary>Why</summary><ul>{notes}</ul></details>' if notes else "")
+                + '<p class="hint">Try other words or remove a filter.</p></div>'
+                + (f'<h3 class="cards-head">Closest passages <span class="hint">they do not answer the question; '
+                   f'click one to read it in its document</span></h3>{hits_html(answer.passages[:3], "")}'
+                   if answer.passages else ""))
+    body = _with_markers(answer.text, by_n)
+    cards = "\n".join(citation_card(c) for c in answer.citations)
+    notes = ""
+    if answer.notes:
+        notes = ('<details class="notes"><summary>What was left out and why</summary><ul>'
+                 + "".join(f"<li>{_e(n)}</li>" for n in answer.notes) + "</ul></details>")
+    count = len(answer.citations)
+    return (f'<div class="answer"><div class="answer-text">{body}</div>{notes}</div>'
+            f'<h3 class="cards-head">{count} verified quote{"s" if count != 1 else ""} '
+            f'<span class="hint">click a quote to read it in its document</span></h3>'
+            f'<div class="cards">{cards}</div>')
+
+
+def _with_markers(text: str, by_n: dict[int, Citation]) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _MARKER.finditer(text):
+        out.append(_e(text[pos:match.start()]))
+        cit = by_n.get(int(match.group(1)))
+        if cit is None:
+            out.append(_e(match.group(0)))
+        else:
+            out.append(f'<a class="cite-ref" href="#" title="{_e(cit.speaker)}, {_e(cit.date)}" '
+                       f'{_open_attrs(cit.doc_id, cit.char_start, cit.char_end)}>[{cit.n}]</a>')
+        pos = match.end()
+    out.append(_e(text[pos:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def citation_card(c: Citation) -> str:
+    """One quote: large and readable, who/when/where, source link, open and copy buttons."""
+    page = f'<span class="page">p. {int(c.page)}</span>' if c.page else ""
+    return (
+        f'<article class="card" id="cite-{int(c.n)}">'
+        f'<div class="card-n">{int(c.n)}</div>'
+        f'<blockquote class="quote" {_open_attrs(c.doc_id, c.char_start, c.char_end)} '
+        f'title="Open the document at this quote">“{_e(c.quote)}”</blockquote>'
+        f'<div class="card-meta">{_meta_line(c.speaker, c.date, c.title, c.place)}{page}</div>'
+        f'<div class="card-actions">'
+        f'<button class="act open" {_open_attrs(c.doc_id, c.char_start, c.char_end)}>Read in document</button>'
+        f'<button class="act copy" data-copy="{_e(c.attribution)}" title="{_e(c.attribution)}">'
+        f'Copy attribution</button>{_link(c.source_url)}</div></article>'
+    )
+
+
+# -- passages -----------------------------------------------------------------------------
+def hits_html(hits: Sequence[Hit], query: str) -> str:
+    """Ranked passages as cards; each opens its document at the passage."""
+    if not hits:
+        return message(f"No passages match {query!r} with these filters.", "empty")
+    cards = []
+    for rank, h in enumerate(hits, 1):
+        role = '<span class="badge q">question</span>' if h.is_question else ""
+        page = f'<span class="page">p. {int(h.page)}</span>' if h.page else ""
+        cards.append(
+            f'<article class="hit" {_open_attrs(h.doc_id, h.char_start, h.char_end)} '
+            f'title="Open the document at this passage">'
+            f'<div class="hit-head"><span class="rank">{rank}</span>'
+            f'<span class="who">{_e(h.speaker or "unknown speaker")}</span><span class="sep">·</span>'
+            f'<span class="when">{_e(h.date or "undated")}</span>'
+            + (f'<span class="sep">·</span><span class="where">{_e(h.place)}</span>' if h.place else "")
+            + f'{page}{role}<span class="score" title="retrieval score">{h.score:.3f}</span></div>'
+            f'<div class="hit-title">{_e(h.title or h.doc_id)}</div>'
+            f'<p class="hit-text">{_e(h.text)}</p></article>')
+    return f'<div class="hits">{"".join(cards)}</div>'
+
+
+# -- documents ----------------------------------------------------------------------------
+@dataclass
+class _Segment:
+    kind: str  # "turn", "question" or "text"
+    label: str
+    start: int
+    end: int
+
+
+def _segments(doc: Document) -> list[_Segment]:
+    """The text cut into speaker turns and the text between them (labels dropped, shown as headers)."""
+    segs: list[_Segment] = []
+    pos = 0
+    for turn in sorted(doc.turns, key=lambda t: t.char_start):
+        if turn.char_start < pos:
+            continue
+        gap_end = turn.char_start
+        if turn.label:
+            at = doc.text.rfind(turn.label, pos, turn.char_start)
+            if at >= 0 and not doc.text[at + len(turn.label):turn.char_start].strip(" :\t\n—-"):
+                gap_end = at
+        if doc.text[pos:gap_end].strip():
+            segs.append(_Segment("text", "", pos, gap_end))
+        label = turn.speaker or turn.label or ""
+        if turn.label and turn.speaker and turn.label != turn.speaker:
+            # "President of Russia Vladimir Putin" says more than "Vladimir Putin"; "PM" says less
+            label = turn.label if turn.speaker in turn.label else f"{turn.speaker} ({turn.label})"
+        segs.append(_Segment("question" if turn.is_question else "turn", label, turn.char_start, turn.char_end))
+        pos = turn.char_end
+    if doc.text[pos:].strip() or not segs:
+        segs.append(_Segment("text", "", pos, len(doc.text)))
+    return segs
+
+
+def _highlighted(text: str, start: int, end: int, span: tuple[int, int] | None, first: list[bool]) -> str:
+    if span is None or span[1] <= start or span[0] >= end:
+        return _e(text[start:end])
+    a, b = max(span[0], start), min(span[1], end)
+    mark_id = ' id="cited"' if first[0] else ""
+    first[0] = False
+    return (_e(text[start:a]) + f'<mark class="cited"{mark_id}>' + _e(text[a:b]) + "</mark>"
+            + _e(text[b:end]))
+
+
+def document_html(doc: Document, span: tuple[int, int] | None = None) -> str:
+    """Metadata, then the turns one under another with the speaker over each; `span` is marked."""
+    if span is not None:
+        s, e = max(0, int(span[0])), min(len(doc.text), int(span[1]))
+        span = (s, e) if e > s else None
+    rows = [("Date", doc.date), ("Place", doc.place), ("Type", doc.doc_type),
+            ("Speakers", ", ".join(doc.speakers)), ("Organisation", doc.organisation),
+            ("Number", doc.doc_number), ("Source", doc.source)]
+    meta = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows if v)
+    link = _link(doc.source_url, "original")
+    first = [True]
+    body: list[str] = []
+    for seg in _segments(doc):
+        inner = _highlighted(doc.text, seg.start, seg.end, span, first)
+        if seg.kind == "text":
+            body.append(f'<div class="seg text">{inner}</div>')
+        else:
+            body.append(f'<section class="seg {seg.kind}"><div class="speaker">{_e(seg.label)}</div>'
+                        f'<div class="said">{inner}</div></section>')
+    jump = ('<button class="act jump" data-jump="cited">Jump to the highlighted passage</button>'
+            if span else "")
+    return (f'<div class="doc"><h2 class="doc-title">{_e(doc.title or doc.doc_id)}</h2>'
+            f'<aside class="doc-head"><div class="panel-title">{_e(doc.title or doc.doc_id)}</div><dl>{meta}</dl><div class="doc-links">{link}{jump}'
+            f'<code class="doc-id" title="document id">{_e(doc.doc_id)}</code></div></aside>'
+            f'<div class="doc-body">{"".join(body)}</div></div>')
+
+
+# -- library ------------------------------------------------------------------------------
+def stats_html(stats: dict) -> str:
+    """One line over the page: how much is indexed."""
+    if not stats.get("documents"):
+        return '<div class="stats">The library is empty: add files in the <b>Library</b> tab.</div>'
+    lo, hi = stats.get("date_min") or "?", stats.get("date_max") or "?"
+    return (f'<div class="stats"><b>{int(stats["documents"])}</b> documents · '
+            f'<b>{int(stats["chunks"])}</b> passages · <b>{int(stats["speakers"])}</b> speakers · '
+            f'{_e(lo[:4])}–{_e(hi[:4])}</div>')
+
+
+def upload_results_html(rows: Iterable[tuple[str, str, str]]) -> str:
+    """A table of (file, result, details); result is added, updated, unchanged or failed."""
+    body = "".join(
+        f'<tr class="r-{_e(result)}"><td class="file">{_e(name)}</td>'
+        f'<td><span class="badge {_e(result)}">{_e(result)}</span></td><td>{_e(details)}</td></tr>'
+        for name, result, details in rows)
+    if not body:
+        return message("Choose one or more files first.", "info")
+    return ('<table class="results"><thead><tr><th>File</th><th>Result</th><th>Details</th></tr>'
+            f'</thead><tbody>{body}</tbody></table>')
+
+
+def timeline_table_html(rows: Sequence[dict], period: str = "") -> str:
+    """The passages behind the plot, oldest first; a row opens its passage."""
+    if not rows:
+        return message("No passages in this period." if period else "No dated passages.", "empty")
+    body = "".join(
+        f'<tr {_open_attrs(r["doc_id"], r["start"], r["end"])} title="Open the passage">'
+        f'<td class="d">{_e(r["date"])}</td><td class="s">{_e(r["speaker"])}</td>'
+        f'<td><div class="x">{_e(r["excerpt"])}</div><div class="t">{_e(r["title"])}</div></td></tr>'
+        for r in rows)
+    head = f'<div class="tl-period">{_e(period)}</div>' if period else ""
+    return (f'{head}<div class="tl-scroll"><table class="tl-rows"><thead><tr><th>Date</th><th>Speaker</th>'
+            f'<th>Passage</th></tr></thead><tbody>{body}</tbody></table></div>')
+
+
+def library_html(rows: Sequence, total: int) -> str:
+    """The documents (title, date, speakers, passages, source); a row opens the document."""
+    if not total:
+        return message("No documents yet: add files above.", "empty")
+    if not rows:
+        return message("No document matches this filter.", "empty")
+    body = "".join(
+        f'<tr {_open_attrs(r.doc_id, 0, 0)} title="Read this document">'
+        f'<td><div class="lt">{_e(r.title)}</div><div class="t">{_e(r.doc_type)}</div></td>'
+        f'<td class="d">{_e(r.date[:10] or "undated")}</td><td>{_e(", ".join(r.speakers))}</td>'
+        f'<td class="n">{int(r.passages)}</td><td class="src">{_e(r.source)}</td></tr>'
+        for r in rows)
+    shown = f"{len(rows)} of {total} documents" if len(rows) != total else f"{total} documents"
+    return (f'<div class="lib-count">{shown}</div><div class="lib-scroll"><table class="lib-rows"><thead><tr>'
+            f'<th>Title</th><th>Date</th><th>Speakers</th><th>Passages</th><th>Source</th></tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
