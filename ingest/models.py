@@ -22,6 +22,7 @@ class RawDocument:
     format: str
     metadata: dict[str, Any] = field(default_factory=dict)
     page_starts: list[int] = field(default_factory=list)
+    key: str | None = None
 
 
 @dataclass

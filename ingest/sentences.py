@@ -12,7 +12,6 @@ import re
 
 PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 TERMINATOR_RE = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
-WORD_BEFORE_RE = re.compile(r"(\S+)$")
 DOTTED_ACRONYM_RE = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 OPENERS = "\"'“‘«([¿¡"
 
@@ -27,10 +26,12 @@ NUMBER_ABBREVIATIONS = frozenset("no nos nr art arts p pp vol vols ch para paras
 
 def _is_abbreviation(text: str, dot_pos: int, segment_start: int, next_char: str) -> bool:
     """True if the "." at `dot_pos` closes an abbreviation rather than a sentence."""
-    match = WORD_BEFORE_RE.search(text, segment_start, dot_pos)
-    if not match:
+    begin = dot_pos  # the word before the dot, found backwards: linear, however long the segment
+    while begin > segment_start and not text[begin - 1].isspace():
+        begin -= 1
+    if begin == dot_pos:
         return False
-    word = match.group(1).lstrip(OPENERS)
+    word = text[begin:dot_pos].lstrip(OPENERS)
     low = word.lower()
     if low in ABBREVIATIONS:
         return True

@@ -127,16 +127,17 @@ def _sha8(text: str) -> str:
 
 
 def make_doc_id(raw: RawDocument) -> str:
-    """A stable id: the source's own id when it has one, else a slug of the file name plus a
-    short hash of the raw text, so the same file gets the same id wherever it sits (a copy of
-    the sample in a temporary folder, a colleague's checkout) and an identical copy is one document."""
+    """A stable id: the source's own id when it has one; for a file, a slug of its name plus a
+    short hash of its path inside the ingested folder (`raw.key`), so the id survives moving the
+    folder and editing the file; for a JSONL record without id, a hash of its text."""
     source_id = raw.metadata.get("id", raw.metadata.get("_id"))
     if source_id not in (None, ""):
         source_id = str(source_id)
         if ID_RE.fullmatch(source_id):
             return source_id
         return f"{_slug(source_id)}-{_sha8(source_id)}"
-    return f"{_slug(PurePath(raw.source_path).stem)}-{_sha8(raw.text)}"
+    identity = raw.text if raw.format == "jsonl" else (raw.key or raw.source_path)
+    return f"{_slug(PurePath(raw.source_path).stem)}-{_sha8(identity)}"
 
 
 def parse_date(text: str) -> str | None:

@@ -1,4 +1,4 @@
-"""The `rag` command line: ingest, search, show, remove, reindex, stats."""
+"""The `rag` command line: ingest, search, show, remove, reindex, stats, check, backup, restore."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qdrant-url", help="use a Qdrant server or cluster instead of the embedded "
                         "index (or $RAG_QDRANT_URL); ':memory:' or 'path:DIR' for qdrant-client local mode")
     parser.add_argument("--collection", default="statements", help="Qdrant collection name")
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="if another process is writing (or, with the embedded index, has it "
+                        "open), wait up to SECONDS for it instead of failing at once (default 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="documents, chunks, speakers, model")
     p.add_argument("--json", action="store_true")
     _common(p)
+
+    p = sub.add_parser("check", help="check that the store and the index agree")
+    p.add_argument("--repair", action="store_true", help="fix what is found (the store is the truth)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _common(p)
+
+    p = sub.add_parser("backup", help="copy the store and the index into a new folder")
+    p.add_argument("dir", type=Path, help="a new or empty folder")
+    _common(p)
+
+    p = sub.add_parser("restore", help="restore a backup into an empty data dir")
+    p.add_argument("dir", type=Path, help="a folder written by `rag backup`")
+    p.add_argument("--force", action="store_true", help="replace a non-empty data dir (its store and "
+                   "index are moved aside into a .replaced-* folder, not deleted)")
+    _common(p)
     return parser
 
 
@@ -111,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
     from rag.library import Library, UnknownFilterValue
+    from rag.lock import BusyError
     from rag.store import ModelMismatchError
 
     try:
@@ -120,8 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ui.app import serve
 
             return serve(_settings(args, progress=False), host=args.host, port=args.port)
+        if args.command == "restore":
+            return _restore(args)
         quiet = getattr(args, "quiet", False)
-        with Library(_settings(args, progress=not quiet)) as lib:
+        with Library(_settings(args, progress=not quiet), lock_wait=args.wait) as lib:
             if args.command == "search":
                 hits = lib.search(args.query, k=args.k, speaker=args.speaker, since=args.since,
                                   until=args.until, source=args.source, mode=args.mode)
@@ -143,8 +164,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"reindexed {n} chunks with {lib.embedder.name}")
             elif args.command == "stats":
                 _stats(lib, args.json)
+            elif args.command == "check":
+                return _check(lib, args)
+            elif args.command == "backup":
+                info = lib.backup(args.dir)
+                print(f"backed up {info['documents']} documents, {info['chunks']} chunks"
+                      + (f", {info['points']} points" if info["points"] is not None else
+                         " (store only: `rag reindex` rebuilds the server's collection after a restore)")
+                      + f" to {args.dir}")
         return 0
-    except (UnknownFilterValue, ModelMismatchError, ValueError) as exc:
+    except (UnknownFilterValue, ModelMismatchError, ValueError, BusyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -155,7 +184,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
     limits = ReadLimits(max_file_bytes=int(args.max_file_mb * 1024 * 1024), pdf_timeout_s=args.pdf_timeout)
     show = not args.quiet and not args.json
-    with Library(_settings(args, progress=show)) as lib:
+    with Library(_settings(args, progress=show), lock_wait=args.wait) as lib:
         report = lib.ingest(args.paths, limits=limits)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -165,6 +194,34 @@ def _ingest(args: argparse.Namespace) -> int:
                 print(f"error: {line}", file=sys.stderr)
         print(report.summary())
     return 0 if report.ok else 1
+
+
+def _check(lib: "object", args: argparse.Namespace) -> int:
+    report = lib.check(repair=args.repair)  # type: ignore[attr-defined]
+    if args.json:
+        print(report.to_json())
+    else:
+        print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from rag.library import Library
+
+    settings = _settings(args, progress=False)
+    info = Library.restore(args.dir, settings, force=args.force, wait=args.wait)
+    print(f"restored {info['documents']} documents, {info['chunks']} chunks (backup of {info['created']}) "
+          f"into {settings.data_dir}")
+    if info["replaced_moved_to"]:
+        print(f"the previous store and index were moved to {info['replaced_moved_to']}")
+    if info["needs_reindex"]:
+        print("the backup holds no embedded index for these settings: run `rag reindex` to rebuild it")
+    else:
+        with Library(settings, lock_wait=args.wait) as lib:
+            report = lib.check()
+        print("\n".join(report.lines()))
+        return 0 if report.ok else 1
+    return 0
 
 
 def _show(lib: "object", args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     failed: int = 0
+    recovered: int = 0
     chunks: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -42,9 +43,12 @@ class IngestReport:
     def summary(self) -> str:
         """The closing line printed after an ingest."""
         rate = self.chunks / self.seconds if self.seconds > 0 else 0.0
-        return (f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
+        line = (f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
                 f"{self.removed} removed, {self.failed} failed; {self.chunks} chunks embedded "
                 f"in {self.seconds:.1f} s ({rate:.1f} chunks/s)")
+        if self.recovered:
+            line += f"; finished the interrupted writes of {self.recovered} documents"
+        return line
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
@@ -55,6 +59,17 @@ def content_hash(doc: Document) -> str:
     """Hash of everything stored about a document (text, structure, metadata)."""
     data = asdict(doc)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def invalid_unicode(doc: Document) -> str | None:
+    """Why a document cannot be stored as UTF-8 (a lone surrogate, e.g. from a JSON "\\ud800"
+    escape), or None; such a document would otherwise fail deep in the store or the index."""
+    try:
+        json.dumps(asdict(doc), ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"contains an invalid Unicode character (lone surrogate "
+                f"U+{ord(exc.object[exc.start]):04X}) that cannot be stored")
+    return None
 
 
 def file_sha256(path: Path) -> str:
@@ -77,9 +92,14 @@ class _Pending:
 class Ingestor:
     """Runs one ingest: files → documents → chunks → embeddings → index, then the store.
 
-    Order per batch: old vectors of a changed document are deleted, new ones upserted, then the
-    store commits documents and chunks in one transaction; a file is marked done only after all
-    its documents are committed, so a killed run is finished by the next one.
+    Order per batch, so that a run killed at any point loses nothing and leaves nothing behind:
+    1. embed (nothing written yet);
+    2. commit the batch's document ids to the store's `pending` list (write-ahead intent);
+    3. delete the old points of changed documents, upsert the new ones, flush the index;
+    4. commit documents and chunks in one transaction that also clears their `pending` marks;
+    5. a file is marked done only after all its documents are committed.
+    A killed run leaves its batch on the `pending` list; the next run first puts the index back
+    in line with the store for those documents (`recover`), then re-reads the unfinished files.
     """
 
     def __init__(self, store: Store, vectors: VectorStore, embedder: Embedder,
@@ -104,13 +124,15 @@ class Ingestor:
     def run(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest files and folders; returns the report (errors included, never raises for bad input)."""
         start = time.perf_counter()
+        self.report.recovered = self.recover()
         with self.progress_factory() as bar:
             self._bar = bar
-            for item in iter_files(paths):
-                if isinstance(item, ReadError):
-                    self._fail(str(item))
-                    continue
-                self._ingest_file(item)
+            for root in paths:
+                for item in iter_files([root]):
+                    if isinstance(item, ReadError):
+                        self._fail(str(item))
+                        continue
+                    self._ingest_file(item, item.relative_to(root).as_posix() if root.is_dir() else item.name)
             self._flush()
         self.report.seconds = time.perf_counter() - start
         return self.report
@@ -120,7 +142,7 @@ class Ingestor:
         self.report.errors.append(message)
         self._bar.error(message)
 
-    def _ingest_file(self, path: Path) -> None:
+    def _ingest_file(self, path: Path, file_key: str) -> None:
         key = str(path.resolve())
         try:
             st = path.stat()
@@ -148,12 +170,18 @@ class Ingestor:
                 self._fail(str(raw))
                 continue
             try:
+                raw.key = file_key
                 doc = parse_document(raw)
                 doc.source_path = key
             except Exception as exc:  # a parser bug must not stop the run
                 failures += 1
                 self._fail(f"{raw.origin}: could not recover the statement's structure ({exc}); "
                            f"please report this file")
+                continue
+            bad = invalid_unicode(doc)
+            if bad:
+                failures += 1
+                self._fail(f"{raw.origin}: {bad}; fix or remove this record")
                 continue
             if doc.doc_id in seen:
                 failures += 1
@@ -165,10 +193,15 @@ class Ingestor:
         self._flush()
         if failures:
             return  # keep what was stored before; the file is read again next time
-        for doc_id in sorted(self.store.doc_ids_for_source(key) - seen):
-            self.vectors.delete(doc_id)
-            self.store.delete_document(doc_id)
-            self.report.removed += 1
+        gone = sorted(self.store.doc_ids_for_source(key) - seen)
+        if gone:
+            self.store.mark_pending(gone)
+            for doc_id in gone:
+                self.vectors.delete(doc_id)
+            self.vectors.flush()
+            for doc_id in gone:
+                self.store.delete_document(doc_id)
+                self.report.removed += 1
         self.store.set_source(key, st.st_size, st.st_mtime_ns, sha)
 
     def _unchanged_file(self, key: str) -> None:
@@ -208,10 +241,12 @@ class Ingestor:
             for c in p.chunks:
                 nodes.append(chunk_to_node(p.doc, c, vectors[row].tolist()))
                 row += 1
+        self.store.mark_pending([p.doc.doc_id for p in pending])
+        for p in pending:
             if not p.is_new:
                 self.vectors.delete(p.doc.doc_id)
         self.vectors.add(nodes)
-        self.vectors.flush()
+        self.vectors.flush()  # the index is durable before the store says the chunks exist
         self.store.put_documents([(p.doc, p.digest, p.chunks,
                                    [point_id(p.doc.doc_id, c.index) for c in p.chunks]) for p in pending])
         for p in pending:
@@ -222,3 +257,37 @@ class Ingestor:
         self.report.chunks += len(texts)
         self._bar.advance(docs=len(pending), chunks=len(texts))
 
+    def index_stored(self, doc_ids: Iterable[str]) -> int:
+        """Make the index hold exactly the stored chunks of these documents: delete their points,
+        re-embed their chunk rows from the store, flush, and take them off the pending list.
+        Returns the number of chunks embedded."""
+        ids = list(dict.fromkeys(doc_ids))
+        done = 0
+        for start in range(0, len(ids), 32):
+            batch = ids[start:start + 32]
+            nodes, texts = [], []
+            for doc_id in batch:
+                self.vectors.delete(doc_id)
+                doc = self.store.get_document(doc_id)
+                if doc is None:
+                    continue
+                for chunk in self.store.chunks(doc_id):
+                    nodes.append((doc, chunk))
+                    texts.append(chunk.text)
+            vectors = self.embedder.embed(texts)
+            if nodes:
+                self.vectors.add([chunk_to_node(doc, chunk, vectors[i].tolist())
+                                  for i, (doc, chunk) in enumerate(nodes)])
+            self.vectors.flush()
+            self.store.clear_pending(batch)
+            done += len(texts)
+        return done
+
+    def recover(self) -> int:
+        """Finish what a killed run left on the pending list: for each such document the index
+        is put back in line with what the store committed (its unfinished file is re-read by the
+        next ingest). Returns the number of documents recovered."""
+        pending = self.store.pending_doc_ids()
+        if pending:
+            self.index_stored(pending)
+        return len(pending)

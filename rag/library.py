@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
 
@@ -14,12 +17,16 @@ from rag.embedding import Embedder
 from rag.filters import SearchFilters
 from rag.index import VectorStore, drop_vector_store, open_vector_store
 from rag.ingestion import IngestReport, Ingestor
+from rag.lock import BusyError, FileLock, index_lock, writer_lock
 from rag.nodes import Hit, chunk_to_node, point_id
 from rag.progress import Progress
 from rag.rerank import Reranker
 from rag.settings import Settings
 from rag.sparse import Bm25Encoder
 from rag.store import Store
+
+if TYPE_CHECKING:
+    from rag.check import CheckReport
 
 Mode = Literal["hybrid", "dense", "bm25"]
 _MODES = {"hybrid": VectorStoreQueryMode.HYBRID, "dense": VectorStoreQueryMode.DEFAULT,
@@ -38,14 +45,64 @@ class Library:
     """
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None, lock_wait: float = 0.0) -> None:
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.embed_batch_size)
         self.bm25 = Bm25Encoder()
+        self.lock_wait = lock_wait  # seconds to wait for another process's lock (0: fail at once)
+        self.writer_lock: FileLock = writer_lock(self.settings.data_dir)
+        self._index_lock: FileLock | None = None
         self.store = Store(self.settings.store_path)
-        self.store.check_model(self.embedder.name, self.embedder.dimension)
-        self.vectors: VectorStore = open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+        try:
+            self.store.check_model(self.embedder.name, self.embedder.dimension)
+            self.vectors: VectorStore = self._open_index()
+        except BaseException:
+            self.store.close()
+            raise
         self.reranker = reranker
+
+    def _open_index(self) -> VectorStore:
+        """Open the index; the embedded one under `index.lock`, so that a second process gets a
+        message naming the one that has it open rather than the engine's WAL error."""
+        if self.settings.qdrant_url:
+            return open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+        self._index_lock = index_lock(self.settings.data_dir).acquire(self.lock_wait)
+        try:
+            return self._open_edge()
+        except Exception as exc:
+            self._index_lock.release()
+            self._index_lock = None
+            if "WouldBlock" in str(exc):
+                raise BusyError(f"the index in {self.settings.edge_path} is open in another process "
+                                f"(Qdrant Edge lets one process at a time open it): try again when "
+                                f"it finishes") from exc
+            raise
+
+    def _open_edge(self, retry: bool = True) -> VectorStore:
+        """Open the Qdrant Edge shard. A new shard is made in a hidden folder and renamed into
+        place, so that a kill while it is being made never leaves a half-made shard (which
+        Qdrant Edge refuses to load). A shard left half-made by an older version (no segments,
+        nothing in it) is moved aside and made again; the stored documents are then marked
+        pending, so the next `rag ingest` or `rag check --repair` re-embeds them."""
+        path = self.settings.edge_path
+        if not path.exists() or not any(path.iterdir()):
+            staging = self.settings.data_dir / ".new-index"
+            shutil.rmtree(staging, ignore_errors=True)
+            open_vector_store(replace(self.settings, data_dir=staging), self.embedder.dimension,
+                              self.bm25).close()
+            if path.exists():
+                path.rmdir()
+            (staging / path.name).rename(path)
+            shutil.rmtree(staging, ignore_errors=True)
+        try:
+            return open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+        except Exception as exc:
+            if not retry or "no segments were loaded" not in str(exc):
+                raise
+            path.rename(path.with_name(f".{path.name}-unloadable-{time.strftime('%Y%m%d-%H%M%S')}"))
+            if self.store.doc_ids():
+                self.store.mark_all_pending()
+            return self._open_edge(retry=False)
 
     def __enter__(self) -> "Library":
         return self
@@ -57,48 +114,100 @@ class Library:
         """Flush the index and close the store."""
         self.vectors.close()
         self.store.close()
+        if self._index_lock is not None:
+            self._index_lock.release()
+            self._index_lock = None
 
     # -- writing --------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], limits: ReadLimits | None = None,
                progress: bool | None = None) -> IngestReport:
         """Read files and folders, store new and changed documents, index their chunks."""
         show = self.settings.progress if progress is None else progress
-        ingestor = Ingestor(self.store, self.vectors, self.embedder, limits,
-                            target_tokens=self.settings.chunk_target_tokens,
-                            overlap_sentences=self.settings.chunk_overlap_sentences,
-                            progress=lambda: Progress(enabled=show))
-        return ingestor.run([Path(p) for p in paths])
+        with self.writer_lock.hold(self.lock_wait, "ingest"):
+            return self._ingestor(limits, show).run([Path(p) for p in paths])
+
+    def _ingestor(self, limits: ReadLimits | None = None, show: bool = False) -> Ingestor:
+        return Ingestor(self.store, self.vectors, self.embedder, limits,
+                        target_tokens=self.settings.chunk_target_tokens,
+                        overlap_sentences=self.settings.chunk_overlap_sentences,
+                        progress=lambda: Progress(enabled=show))
 
     def remove(self, doc_id: str) -> bool:
         """Delete one document from the store and the index; False if it was not there."""
-        doc = self.store.get_document(doc_id)
-        if doc is None:
-            return False
-        self.vectors.delete(doc_id)
-        self.vectors.flush()
-        self.store.delete_document(doc_id)
-        self.store.forget_source(doc.source_path)
-        return True
+        with self.writer_lock.hold(self.lock_wait, "remove"):
+            self._ingestor().recover()
+            doc = self.store.get_document(doc_id)
+            if doc is None:
+                return False
+            self.store.mark_pending([doc_id])
+            self.vectors.delete(doc_id)
+            self.vectors.flush()
+            self.store.delete_document(doc_id)
+            self.store.forget_source(doc.source_path)
+            return True
 
     def reindex(self, progress: bool | None = None) -> int:
         """Rebuild every vector from the stored documents (after a model change); returns chunks."""
         show = self.settings.progress if progress is None else progress
-        drop_vector_store(self.vectors, self.settings)
-        self.vectors = open_vector_store(self.settings, self.embedder.dimension, self.bm25)
-        ingestor = Ingestor(self.store, self.vectors, self.embedder)
-        total = 0
-        with Progress(enabled=show, desc="reindex") as bar:
-            for doc in self.store.iter_documents():
-                chunks = ingestor.chunk(doc)
-                vectors = self.embedder.embed([c.text for c in chunks])
-                self.vectors.add([chunk_to_node(doc, c, v.tolist()) for c, v in zip(chunks, vectors)])
-                digest = self.store.content_hash(doc.doc_id) or ""
-                self.store.put_documents([(doc, digest, chunks, [point_id(doc.doc_id, c.index) for c in chunks])])
-                total += len(chunks)
-                bar.advance(docs=1, chunks=len(chunks))
+        with self.writer_lock.hold(self.lock_wait, "reindex"):
+            # every document is pending until its new points are flushed and its rows committed:
+            # a killed reindex is finished by the next writer (or `rag reindex` again)
+            self.store.mark_all_pending()
+            drop_vector_store(self.vectors, self.settings)
+            self.vectors = (open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+                            if self.settings.qdrant_url else self._open_edge())
+            ingestor = Ingestor(self.store, self.vectors, self.embedder)
+            total = 0
+            with Progress(enabled=show, desc="reindex") as bar:
+                batch: list[tuple[Document, list]] = []
+                for doc in self.store.iter_documents():
+                    batch.append((doc, ingestor.chunk(doc)))
+                    if sum(len(c) for _, c in batch) >= 256:
+                        total += self._reindex_batch(batch, bar)
+                        batch = []
+                total += self._reindex_batch(batch, bar)
+            self.store.set_model(self.embedder.name, self.embedder.dimension)
+            return total
+
+    def _reindex_batch(self, batch: list[tuple[Document, list]], bar: Progress) -> int:
+        """Embed and index a batch of re-chunked documents, flush, then commit their rows."""
+        if not batch:
+            return 0
+        texts = [c.text for _, chunks in batch for c in chunks]
+        vectors = iter(self.embedder.embed(texts))
+        self.vectors.add([chunk_to_node(doc, c, next(vectors).tolist()) for doc, chunks in batch for c in chunks])
         self.vectors.flush()
-        self.store.set_model(self.embedder.name, self.embedder.dimension)
-        return total
+        self.store.put_documents([(doc, self.store.content_hash(doc.doc_id) or "", chunks,
+                                   [point_id(doc.doc_id, c.index) for c in chunks]) for doc, chunks in batch])
+        bar.advance(docs=len(batch), chunks=len(texts))
+        return len(texts)
+
+    # -- safety ---------------------------------------------------------------------------
+    def check(self, repair: bool = False) -> "CheckReport":
+        """Compare the store and the index (`rag check`); `repair` makes them agree, the store
+        being the truth (orphan points deleted, missing or stale ones re-embedded, an
+        interrupted write finished, affected files read again by the next ingest)."""
+        from rag.check import check, repair as fix
+
+        with self.writer_lock.hold(self.lock_wait, "check --repair" if repair else "check"):
+            if repair:
+                return fix(self.store, self.vectors, self._ingestor())
+            return check(self.store, self.vectors)
+
+    def backup(self, dest: Path | str) -> dict[str, Any]:
+        """Copy the store and the index into a new folder (`rag backup DIR`); returns the manifest."""
+        from rag.backup import backup
+
+        return backup(self, Path(dest))
+
+    @staticmethod
+    def restore(src: Path | str, settings: Settings, force: bool = False,
+                wait: float = 0.0) -> dict[str, Any]:
+        """Restore a backup into `settings.data_dir` (`rag restore DIR`), which must be empty
+        unless `force` (the present files are then moved aside, not deleted)."""
+        from rag.backup import restore
+
+        return restore(Path(src), settings, force=force, wait=wait)
 
     # -- reading --------------------------------------------------------------------------
     def resolve_speakers(self, names: Iterable[str]) -> list[str]:

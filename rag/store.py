@@ -1,6 +1,9 @@
 """The canonical store in SQLite: documents with full text and structure, chunks with offsets.
 
-The vector index can always be rebuilt from here (`rag reindex`).
+The vector index can always be rebuilt from here (`rag reindex`). The `pending` table is a
+write-ahead log for the index: a document is listed there (committed) before its points are
+written or deleted, and leaves it in the same transaction that commits its rows, so after a
+crash the documents whose points may disagree with the store are known (`rag check`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (doc_id, idx)
 );
 CREATE INDEX IF NOT EXISTS chunks_speaker ON chunks(speaker);
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL NOT NULL);
 """
 
 
@@ -115,11 +119,18 @@ class Store:
         row = self.conn.execute("SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return row["content_hash"] if row else None
 
-    def put_documents(self, items: list[tuple[Document, str, list[Chunk], list[str]]]) -> None:
-        """Replace documents and their chunks in one transaction: (doc, hash, chunks, point ids)."""
+    def put_documents(self, items: list[tuple[Document, str, list[Chunk], list[str]]],
+                      keep_pending: bool = False) -> None:
+        """Replace documents and their chunks in one transaction: (doc, hash, chunks, point ids);
+        the same transaction takes them off the pending list (or puts them on it: `keep_pending`,
+        when their points are written afterwards)."""
         now = time.time()
         with self.conn:
             for doc, content_hash, chunks, point_ids in items:
+                if keep_pending:
+                    self.conn.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (doc.doc_id, now))
+                else:
+                    self.conn.execute("DELETE FROM pending WHERE doc_id = ?", (doc.doc_id,))
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
                 self.conn.execute(
                     "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -136,11 +147,60 @@ class Store:
                 )
 
     def delete_document(self, doc_id: str) -> bool:
-        """Remove a document and its chunks; False if it was not stored."""
+        """Remove a document and its chunks (and its pending mark); False if it was not stored."""
         with self.conn:
             self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            self.conn.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
             cur = self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         return cur.rowcount > 0
+
+    # -- write-ahead log of index writes ----------------------------------------------------
+    def mark_pending(self, doc_ids: list[str]) -> None:
+        """Commit that the index points of these documents are about to change."""
+        now = time.time()
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", [(d, now) for d in doc_ids])
+
+    def mark_all_pending(self) -> int:
+        """Mark every stored document (before the index is rebuilt); returns how many."""
+        with self.conn:
+            cur = self.conn.execute("INSERT OR REPLACE INTO pending SELECT doc_id, ? FROM documents",
+                                    (time.time(),))
+        return cur.rowcount
+
+    def pending_doc_ids(self) -> list[str]:
+        """Documents whose index writes were started and not committed (an interrupted run)."""
+        return [r["doc_id"] for r in self.conn.execute("SELECT doc_id FROM pending ORDER BY doc_id")]
+
+    def clear_pending(self, doc_ids: list[str]) -> None:
+        """The index agrees with the store again for these documents."""
+        with self.conn:
+            self.conn.executemany("DELETE FROM pending WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+    def chunk_rows(self) -> Iterator[sqlite3.Row]:
+        """(point_id, doc_id, idx, char_start, char_end) of every chunk, for consistency checks."""
+        yield from self.conn.execute("SELECT point_id, doc_id, idx, char_start, char_end FROM chunks")
+
+    def documents_without_chunks(self) -> list[str]:
+        """Stored documents that have no chunk rows (nothing of them can be found)."""
+        rows = self.conn.execute("SELECT doc_id FROM documents d WHERE NOT EXISTS "
+                                 "(SELECT 1 FROM chunks c WHERE c.doc_id = d.doc_id) ORDER BY doc_id")
+        return [r["doc_id"] for r in rows]
+
+    def integrity_errors(self) -> list[str]:
+        """SQLite's own quick check (empty when the file is sound)."""
+        rows = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
+        return [] if rows == ["ok"] else rows
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the whole store in `target` (SQLite's online backup API), as one
+        self-contained file (rollback journal, so that no -wal/-shm files go with it)."""
+        dest = sqlite3.connect(str(target))
+        try:
+            self.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dest.close()
 
     def forget_source(self, path: str) -> None:
         """Drop a file's fingerprint so that the next ingest reads it again."""

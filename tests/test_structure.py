@@ -259,9 +259,10 @@ def test_doc_ids():
     assert plain.startswith("my-statement-final-") and len(plain) == len("my-statement-final-") + 8
     long_stem = make_doc_id(raw({}, path="/d/" + "a" * 100 + ".txt"))
     assert len(long_stem.rsplit("-", 1)[0]) <= 48
-    # without an id, the hash is of the text: the same file anywhere is the same document
-    moved = make_doc_id(raw({}, path="/elsewhere/My Statement (final).txt"))
-    assert moved == plain
+    # a file is known by its path inside the ingested folder, whatever its content or location
+    keyed = RawDocument(text="x", source_path="/a/b/s.txt", origin="s.txt", format="txt", key="b/s.txt")
+    assert make_doc_id(keyed) == make_doc_id(RawDocument(text="edited", source_path="/z/b/s.txt",
+                                                         origin="s.txt", format="txt", key="b/s.txt"))
     one = make_doc_id(RawDocument(text="a", source_path="c.jsonl", origin="c.jsonl:1", format="jsonl"))
     two = make_doc_id(RawDocument(text="b", source_path="c.jsonl", origin="c.jsonl:2", format="jsonl"))
     assert one != two
