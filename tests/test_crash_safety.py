@@ -36,7 +36,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SEED = int(os.environ.get("CRASH_SEED", "20240517"))
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
 STEPS = {  # trace mark -> the step it starts
     "model-load": "model load", "embed": "embedding", "intent": "write-ahead intent commit",
     "delete": "delete old points", "upsert": "vector upsert", "flush": "index flush",
