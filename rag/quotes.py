@@ -54,12 +54,17 @@ def find_quote(document: str, quote: str, near: int | None = None) -> tuple[int,
     best: tuple[int, int] | None = None
     pos = hay.find(needle)
     while pos != -1:
-        start = index[pos]
-        end = index[pos + len(needle) - 1] + 1
-        if best is None or (near is not None and abs(start - near) < abs(best[0] - near)):
-            best = (start, end)
-        if near is None:
-            break
+        last = pos + len(needle) - 1
+        # a match must not begin or end inside one source character's expansion ("…" -> "...")
+        whole = (pos == 0 or index[pos - 1] != index[pos]) and (
+            last + 1 >= len(index) or index[last + 1] != index[last])
+        if whole:
+            start = index[pos]
+            end = index[last] + 1
+            if best is None or (near is not None and abs(start - near) < abs(best[0] - near)):
+                best = (start, end)
+            if near is None:
+                break
         pos = hay.find(needle, pos + 1)
     return best
 

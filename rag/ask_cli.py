@@ -1,0 +1,73 @@
+"""`rag ask`: print an answer and its verified citations, as text or as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from typing import TYPE_CHECKING, Any, TextIO
+
+from rag.answers import Answer
+
+if TYPE_CHECKING:
+    from rag.library import Library
+
+LLM_OPTIONS = ("llm_gguf", "llm_url", "llm_model")
+
+
+def ask_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Options for Library.ask from the command line (the LLM ones only for --answerer llm)."""
+    answerer = getattr(args, "answerer", None) or "extractive"
+    options: dict[str, Any] = {}
+    given = {k: getattr(args, k, None) for k in LLM_OPTIONS if getattr(args, k, None) is not None}
+    if answerer == "llm":
+        options.update(given)
+    elif given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        print(f"note: {flags} ignored: they only apply to --answerer llm", file=sys.stderr)
+    return options
+
+
+def run_ask(lib: "Library", args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Answer `args.question` and print it; 0 also when the statements don't answer it."""
+    out = out or sys.stdout
+    try:
+        answer = lib.ask(args.question, speaker=getattr(args, "speaker", None),
+                         since=getattr(args, "since", None), until=getattr(args, "until", None),
+                         source=getattr(args, "source", None),
+                         answerer=getattr(args, "answerer", None) or "extractive", **ask_options(args))
+    except RuntimeError as exc:  # e.g. the LLM answerer is not installed or its server is down
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "json", False):
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
+    else:
+        print(format_answer(answer), file=out)
+    return 0
+
+
+def format_answer(answer: Answer, width: int = 100) -> str:
+    """The answer text, then one block per citation: quote, who/when/where, the span, the line to paste."""
+    lines = [answer.text]
+    if answer.abstained:
+        if answer.passages:
+            lines.append("")
+            lines.append("Nearest passages (they do not answer the question):")
+            for h in answer.passages[:3]:
+                who = h.speaker or "unknown speaker"
+                lines.append(f"  - {who} · {h.date or 'undated'} · {h.title or h.doc_id} "
+                             f"({h.doc_id}, chars {h.char_start}-{h.char_end})")
+        return "\n".join(lines)
+    lines.append("")
+    for c in answer.citations:
+        lines.append(f"[{c.n}] “{' '.join(c.quote.split())}”")
+        meta = " · ".join(x for x in (c.speaker or "unknown speaker", c.date or "undated", c.title) if x)
+        lines.append(f"    {meta}")
+        where = f"{c.doc_id}, chars {c.char_start}-{c.char_end}" + (f", p. {c.page}" if c.page else "")
+        lines.append(f"    {where}" + (f" · {c.source_url}" if c.source_url else ""))
+        lines.append(textwrap.fill(c.attribution, width=width, initial_indent="    ",
+                                   subsequent_indent="    "))
+    for note in answer.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines).rstrip()

@@ -1,0 +1,113 @@
+"""`ask`: retrieve passages for a question, let an answerer compose an answer, then verify every
+quote against its stored document before returning it (`rag.citations.verify_answer`)."""
+
+from __future__ import annotations
+
+import importlib
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from rag.answers import Answer, Answerer
+from rag.citations import verify_answer
+from rag.extractive import ExtractiveAnswerer, mentioned_speakers
+from rag.nodes import Hit
+
+if TYPE_CHECKING:
+    from rag.library import Library
+
+MAX_QUESTION_CHARS = 2000
+# Sentence vectors are kept on the embedder between questions (keyed by sentence text, so a
+# re-ingested document can never get a stale vector), and go away with it.
+_CACHE_ATTR = "_ask_sentence_vectors"
+ANSWERERS = ("extractive", "llm")
+
+
+def ask(lib: "Library", question: str, speaker: str | list[str] | None = None, since: str | None = None,
+        until: str | None = None, source: str | list[str] | None = None,
+        answerer: str | Answerer = "extractive", k_passages: int = 20, speaker_hint: bool = True,
+        **options: Any) -> Answer:
+    """An answer in the speakers' own words; every citation in it has been verified.
+
+    `answerer` is "extractive" (default), "llm" (options: llm_gguf, llm_url, llm_model, ...) or any
+    object with the `Answerer` interface. With `speaker_hint`, a question that names a known
+    speaker ("What did Lavrov say ...") also retrieves that speaker's passages (no hard filter).
+    """
+    if question is None or not str(question).strip():
+        raise ValueError("empty question: ask something in plain English, "
+                         "e.g. rag ask \"What did Lavrov say about the OSCE?\"")
+    question = " ".join(str(question).split())
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(question)} characters long; keep it under "
+                         f"{MAX_QUESTION_CHARS} (ask about one thing at a time)")
+    if k_passages < 1:
+        raise ValueError("k_passages must be at least 1")
+    impl = make_answerer(lib, answerer, **options)
+    hits = retrieve(lib, question, k_passages, speaker=speaker, since=since, until=until, source=source,
+                    speaker_hint=speaker_hint)
+    draft = impl.answer(question, hits)
+    verified = verify_answer(draft, lib.document)
+    verified.answerer = getattr(impl, "name", str(answerer))
+    if verified.abstained and not verified.passages:
+        verified.passages = hits[:5]
+    return verified
+
+
+def retrieve(lib: "Library", question: str, k: int, speaker: str | list[str] | None = None,
+             since: str | None = None, until: str | None = None, source: str | list[str] | None = None,
+             speaker_hint: bool = True) -> list[Hit]:
+    """Hybrid search; when the question names a known speaker and no speaker filter is set, that
+    speaker's best passages are fused in (reciprocal rank fusion) so that they are not crowded out."""
+    hits = lib.search(question, k=k, speaker=speaker, since=since, until=until, source=source)
+    if speaker or not speaker_hint:
+        return hits
+    named = mentioned_speakers(question, [s for s, _ in lib.store.speakers()])
+    if not named:
+        return hits
+    theirs = lib.search(question, k=k, speaker=named, since=since, until=until, source=source)
+    return fuse([hits, theirs], k)
+
+
+def fuse(lists: list[list[Hit]], k: int, rrf_k: int = 60) -> list[Hit]:
+    """Reciprocal rank fusion of hit lists (same passage = same point id)."""
+    scores: dict[str, float] = {}
+    first: dict[str, Hit] = {}
+    for hits in lists:
+        for rank, hit in enumerate(hits):
+            scores[hit.point_id] = scores.get(hit.point_id, 0.0) + 1.0 / (rrf_k + rank + 1)
+            first.setdefault(hit.point_id, hit)
+    order = sorted(scores, key=lambda pid: -scores[pid])
+    return [first[pid] for pid in order[:k]]
+
+
+def make_answerer(lib: "Library", answerer: str | Answerer, **options: Any) -> Answerer:
+    """The answerer by name (options go to its constructor), or the given object as it is."""
+    if not isinstance(answerer, str):
+        if not callable(getattr(answerer, "answer", None)):
+            raise ValueError("an answerer needs an answer(question, passages) method")
+        return answerer
+    if answerer == "extractive":
+        extra = {k: v for k, v in options.items() if not k.startswith("llm_") or v is not None}
+        stray = [k for k in extra if k.startswith("llm_")]
+        if stray:
+            raise ValueError(f"{', '.join('--' + s.replace('_', '-') for s in stray)}: only for "
+                             "--answerer llm")
+        try:
+            cache = getattr(lib.embedder, _CACHE_ATTR, None)
+            if cache is None:
+                cache = OrderedDict()
+                setattr(lib.embedder, _CACHE_ATTR, cache)
+            return ExtractiveAnswerer(lib.embedder, documents=lib.document, bm25=lib.bm25,
+                                      vector_cache=cache, **extra)
+        except TypeError as exc:
+            raise ValueError(f"unknown option for the extractive answerer: {exc}") from exc
+    if answerer == "llm":
+        try:
+            module = importlib.import_module("rag.generative")
+            factory = getattr(module, "make_llm_answerer")
+        except (ImportError, AttributeError) as exc:
+            raise RuntimeError(
+                "the LLM answerer is not available in this installation (rag.generative."
+                f"make_llm_answerer: {exc}); use --answerer extractive, or install the LLM extra"
+            ) from exc
+        return factory(**{"embedder": lib.embedder, **options})  # the judge reuses the loaded model
+    raise ValueError(f"unknown answerer {answerer!r}; choose one of: {', '.join(ANSWERERS)}")
