@@ -14,7 +14,6 @@ With a Qdrant server (`--qdrant-url`) only the store is saved: the store is cano
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.ingestion import file_sha256
 from rag.lock import LOCK_FILES, index_lock, writer_lock
 from rag.settings import Settings
 
@@ -40,16 +40,8 @@ class BackupError(ValueError):
     """A backup that cannot be made or restored; the message says what to do."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _files(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): _sha256(p) for p in sorted(root.rglob("*"))
+    return {str(p.relative_to(root)): file_sha256(p) for p in sorted(root.rglob("*"))
             if p.is_file() and p.name not in (MANIFEST, STORE_FILE + "-wal", STORE_FILE + "-shm")}
 
 
@@ -161,7 +153,7 @@ def read_manifest(src: Path) -> dict[str, Any]:
         raise BackupError(f"{src}: unknown backup format {manifest.get('format')!r}")
     for rel, digest in manifest.get("files", {}).items():
         file = Path(src) / rel
-        if not file.is_file() or _sha256(file) != digest:
+        if not file.is_file() or file_sha256(file) != digest:
             raise BackupError(f"{src}: {rel} is missing or damaged (sha256 differs): use another backup")
     if STORE_FILE not in manifest.get("files", {}):
         raise BackupError(f"{src}: the backup holds no store")

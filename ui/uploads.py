@@ -7,12 +7,13 @@ and the first bytes must look like the format the suffix claims.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from rag.ingestion import file_sha256
 
 ALLOWED_SUFFIXES: tuple[str, ...] = (".jsonl.gz", ".jsonl", ".txt", ".md", ".html", ".htm", ".pdf")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -105,7 +106,7 @@ def accept(source: Path, display_name: str, uploads_dir: Path, max_bytes: int = 
         raise UploadRejected(f"too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB)")
     check_content(source, suffix)
     uploads_dir.mkdir(parents=True, exist_ok=True)
-    digest = _sha256(source)
+    digest = file_sha256(source)
     stem = name[: -len(suffix)]
     for n in range(1, 1000):
         candidate = name if n == 1 else f"{stem} ({n}){suffix}"
@@ -113,7 +114,7 @@ def accept(source: Path, display_name: str, uploads_dir: Path, max_bytes: int = 
         if target.resolve().parent != uploads_dir.resolve():
             raise UploadRejected("invalid file name")
         if target.exists():
-            if _sha256(target) == digest:
+            if file_sha256(target) == digest:
                 return Accepted(candidate, target)
             continue
         tmp = target.with_name(f".{candidate}.part")
@@ -122,11 +123,3 @@ def accept(source: Path, display_name: str, uploads_dir: Path, max_bytes: int = 
         note = f"stored as {candidate!r}: another file named {name!r} is already in the library" if n > 1 else ""
         return Accepted(candidate, target, note)
     raise UploadRejected(f"too many files named {name!r}; rename it")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
