@@ -82,8 +82,10 @@ def load_beir(folder: Path, split: str) -> tuple[Path, Queries, QrelsByQuery]:
 def write_corpus_jsonl(corpus_gz: Path, out_path: Path, separator: str = "\n\n") -> int:
     """Write the corpus as this project's JSONL ({"id", "title", "text"}); returns the count.
 
-    The text is title + `separator` + abstract, so the title is searchable (BEIR's
-    sentence-transformers evaluation embeds "title text", i.e. separator " ").
+    The text is title + `separator` + abstract (BEIR's sentence-transformers evaluation embeds
+    "title text", i.e. separator " "). With the default blank line, ingest reads the first line
+    as the document's title and keeps it out of the chunks; " " keeps the title indexed
+    (bench/RESULTS.md measures both).
     """
     count = 0
     out_path.parent.mkdir(parents=True, exist_ok=True)
