@@ -179,7 +179,8 @@ class EdgeVectorStore(BasePydanticVectorStore):
         flt = to_edge_filter(query.filters, query.doc_ids)
         k = query.similarity_top_k
         prefetch_k = max(query.sparse_top_k or self.prefetch_limit, k)
-        dense = q.Query.Nearest(list(query.query_embedding or []), using=DENSE)
+        if query.mode != VectorStoreQueryMode.SPARSE:
+            dense = q.Query.Nearest(list(query.query_embedding or []), using=DENSE)
         if query.mode in (VectorStoreQueryMode.SPARSE, VectorStoreQueryMode.HYBRID):
             idx, val = self._sparse_query_fn([query.query_str or ""])
             sparse = q.Query.Nearest(q.SparseVector(indices=idx[0], values=val[0]), using=SPARSE)

@@ -237,7 +237,8 @@ class Library:
         use_rerank = rerank and self.reranker is not None
         fetch = max(k, self.reranker.depth) if use_rerank and self.reranker else k
         result = self.vectors.query(VectorStoreQuery(
-            query_embedding=self.embedder.embed_query(query), query_str=query,
+            # BM25 alone needs no query vector: do not run the model for it
+            query_embedding=None if mode == "bm25" else self.embedder.embed_query(query), query_str=query,
             similarity_top_k=fetch, sparse_top_k=max(self.settings.prefetch_limit, fetch),
             mode=_MODES[mode], filters=filters.to_metadata_filters(),
         ))

@@ -260,6 +260,7 @@ def _expected(corpus: Path, embedder) -> dict[str, tuple[str, set[str]]]:
     for path in iter_files([corpus]):
         for raw in read_file(path):
             assert isinstance(raw, RawDocument), raw
+            raw.key = path.relative_to(corpus).as_posix()  # as the ingest names a file in a folder
             doc = parse_document(raw)
             doc.source_path = str(path.resolve())
             chunks = chunk_document(doc, embedder.count_tokens, max_tokens=embedder.max_tokens,
@@ -335,6 +336,7 @@ def _expected_ids(corpus: Corpus) -> list[str]:
     for path in iter_files([corpus.folder]):
         for raw in read_file(path):
             if isinstance(raw, RawDocument):
+                raw.key = path.relative_to(corpus.folder).as_posix()
                 ids.append(parse_document(raw).doc_id)
     return ids
 
