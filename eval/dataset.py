@@ -26,7 +26,7 @@ CATEGORIES = ("who-said-what", "when", "position-and-reason", "number", "compari
 FILTER_KEYS = ("speaker", "since", "until", "source")
 _REQUIRED = ("id", "question", "answerable")
 _KNOWN = {"id", "question", "answerable", "gold_docs", "gold_quotes", "gold_spans",
-          "reference_answer", "filters", "category", "notes"}
+          "reference_answer", "filters", "category", "notes", "forbidden"}
 _PATH_HASH = re.compile(r"-[0-9a-f]{8}$")
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
@@ -82,6 +82,7 @@ class EvalItem:
     filters: EvalFilters = field(default_factory=EvalFilters)
     category: str | None = None
     notes: str | None = None
+    forbidden: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The item as one JSON object of the documented format (empty optionals left out)."""
@@ -100,6 +101,8 @@ class EvalItem:
             out["category"] = self.category
         if self.notes is not None:
             out["notes"] = self.notes
+        if self.forbidden:
+            out["forbidden"] = list(self.forbidden)
         return out
 
 
@@ -171,6 +174,7 @@ def parse_item(obj: Any, where: str = "<item>") -> EvalItem:
         filters=_filters(obj.get("filters"), where),
         category=_optional_text(obj, "category", where),
         notes=_optional_text(obj, "notes", where),
+        forbidden=_string_list(obj.get("forbidden", []), "forbidden", where),
     )
 
 
