@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -19,6 +20,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qdrant-url", help="use a Qdrant server or cluster instead of the embedded "
                         "index (or $RAG_QDRANT_URL); ':memory:' or 'path:DIR' for qdrant-client local mode")
     parser.add_argument("--collection", default="statements", help="Qdrant collection name")
+    cluster = parser.add_argument_group(
+        "Qdrant cluster", "used when the command creates the collection on a server (--qdrant-url); "
+        "an existing collection keeps its own (see docs/cluster.md)")
+    cluster.add_argument("--shards", type=int, metavar="N",
+                         help="shards of the collection (or $RAG_QDRANT_SHARDS; server default: one "
+                         "per node)")
+    cluster.add_argument("--replicas", type=int, metavar="N",
+                         help="copies of each shard (or $RAG_QDRANT_REPLICAS; server default 1)")
+    cluster.add_argument("--write-consistency", type=int, metavar="N",
+                         help="copies that must acknowledge a write (or $RAG_QDRANT_WRITE_CONSISTENCY; "
+                         "server default 1)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="if another process is writing (or, with the embedded index, has it "
                         "open), wait up to SECONDS for it instead of failing at once (default 0)")
@@ -98,12 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace a non-empty data dir (its store and "
                    "index are moved aside into a .replaced-* folder, not deleted)")
     _common(p)
+
+    from eval.cli import add_arguments as eval_arguments
+
+    p = sub.add_parser("eval", help="measure retrieval and answers on a benchmark or your collection; "
+                       "write report.md, results.json and plots")
+    eval_arguments(p)
     return parser
 
 
 def _settings(args: argparse.Namespace, progress: bool = True) -> Settings:
     return Settings.from_env(data_dir=args.data_dir, qdrant_url=args.qdrant_url,
-                             collection=args.collection, progress=progress)
+                             collection=args.collection, progress=progress, shard_number=args.shards,
+                             replication_factor=args.replicas,
+                             write_consistency_factor=args.write_consistency)
 
 
 def _print_hits(hits: list, as_json: bool) -> None:
@@ -128,6 +148,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        if args.command == "reindex":  # it recreates the collection with the settings asked for
+            from rag.server_store import CollectionSettingsWarning
+
+            warnings.simplefilter("ignore", CollectionSettingsWarning)
+        return _run(args)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: object = None, line: str | None = None) -> None:
+    """Our own warnings as one `warning:` line; any other in Python's usual form."""
+    from rag.server_store import CollectionSettingsWarning
+
+    if issubclass(category, CollectionSettingsWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def _run(args: argparse.Namespace) -> int:
     from rag.library import Library, UnknownFilterValue
     from rag.lock import BusyError
     from rag.store import ModelMismatchError
@@ -141,6 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(_settings(args, progress=False), host=args.host, port=args.port)
         if args.command == "restore":
             return _restore(args)
+        if args.command == "eval":
+            from eval.cli import run as run_eval
+
+            return run_eval(args)
         quiet = getattr(args, "quiet", False)
         with Library(_settings(args, progress=not quiet), lock_wait=args.wait) as lib:
             if args.command == "search":
@@ -173,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          " (store only: `rag reindex` rebuilds the server's collection after a restore)")
                       + f" to {args.dir}")
         return 0
-    except (UnknownFilterValue, ModelMismatchError, ValueError, BusyError) as exc:
+    except (UnknownFilterValue, ModelMismatchError, ValueError, BusyError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

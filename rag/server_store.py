@@ -31,33 +31,62 @@ def connect(url: str, api_key: str | None = None) -> QdrantClient:
     return QdrantClient(url=url, api_key=api_key, timeout=60)
 
 
+class CollectionSettingsWarning(UserWarning):
+    """The collection exists with other cluster settings (shards, replicas, write consistency)
+    than the ones asked for; they only take effect when a collection is created."""
+
+
+_CLUSTER_FLAGS = {"shard_number": "--shards", "replication_factor": "--replicas",
+                  "write_consistency_factor": "--write-consistency"}
+
+
 def ensure_collection(client: QdrantClient, name: str, dimension: int, shard_number: int | None = None,
                       replication_factor: int | None = None,
                       write_consistency_factor: int | None = None) -> None:
-    """Create the collection with the shared layout, or check that an existing one matches it."""
-    if client.collection_exists(name):
-        params = client.get_collection(name).config.params
-        vectors = params.vectors if isinstance(params.vectors, dict) else {}
-        if DENSE not in vectors or SPARSE not in (params.sparse_vectors or {}):
-            raise ValueError(f"collection {name!r} exists with another layout: pick another "
-                             f"--collection name or delete it on the server")
-        if vectors[DENSE].size != dimension:
-            raise ValueError(f"collection {name!r} holds {vectors[DENSE].size}-d vectors but the model "
-                             f"makes {dimension}-d ones: run `rag reindex` to rebuild it")
-        return
-    client.create_collection(
-        collection_name=name,
-        vectors_config={DENSE: rest.VectorParams(size=dimension, distance=rest.Distance.COSINE)},
-        sparse_vectors_config={SPARSE: rest.SparseVectorParams(modifier=rest.Modifier.IDF)},
-        shard_number=shard_number,
-        replication_factor=replication_factor,
-        write_consistency_factor=write_consistency_factor,
-    )
-    with warnings.catch_warnings():
-        # qdrant-client's local mode ignores payload indexes and says so; a server builds them
-        warnings.filterwarnings("ignore", message="Payload indexes have no effect")
-        for field, kind in PAYLOAD_INDEXES.items():
-            client.create_payload_index(name, field_name=field, field_schema=_SCHEMAS[kind])
+    """Create the collection with the shared layout, or check that an existing one matches it.
+
+    Cluster settings are passed to `create_collection` (None: the server's default). An existing
+    collection keeps the ones it was made with: where they differ from the ones asked for, a
+    `CollectionSettingsWarning` says so. Workers that start at the same time may race to create
+    the collection: the loser finds it made and goes on."""
+    wanted = {"shard_number": shard_number, "replication_factor": replication_factor,
+              "write_consistency_factor": write_consistency_factor}
+    if not client.collection_exists(name):
+        try:
+            client.create_collection(
+                collection_name=name,
+                vectors_config={DENSE: rest.VectorParams(size=dimension, distance=rest.Distance.COSINE)},
+                sparse_vectors_config={SPARSE: rest.SparseVectorParams(modifier=rest.Modifier.IDF)},
+                **wanted,
+            )
+        except Exception:
+            if not client.collection_exists(name):  # not a lost race: a real failure
+                raise
+        else:
+            with warnings.catch_warnings():
+                # qdrant-client's local mode ignores payload indexes and says so; a server builds them
+                warnings.filterwarnings("ignore", message="Payload indexes have no effect")
+                for field, kind in PAYLOAD_INDEXES.items():
+                    client.create_payload_index(name, field_name=field, field_schema=_SCHEMAS[kind])
+            return
+    params = client.get_collection(name).config.params
+    vectors = params.vectors if isinstance(params.vectors, dict) else {}
+    if DENSE not in vectors or SPARSE not in (params.sparse_vectors or {}):
+        raise ValueError(f"collection {name!r} exists with another layout: pick another "
+                         f"--collection name or delete it on the server")
+    if vectors[DENSE].size != dimension:
+        raise ValueError(f"collection {name!r} holds {vectors[DENSE].size}-d vectors but the model "
+                         f"makes {dimension}-d ones: run `rag reindex` to rebuild it")
+    differ = [f"{_CLUSTER_FLAGS[key]} {want} (it has {getattr(params, key)})"
+              for key, want in wanted.items()
+              if want is not None and getattr(params, key, None) is not None and getattr(params, key) != want]
+    if differ:
+        warnings.warn(
+            f"collection {name!r} already exists, made with other settings than {', '.join(differ)}; "
+            f"these settings only apply when a collection is created, so it is used as it is. "
+            f"`rag reindex` with them recreates it (every document of this data dir's store is "
+            f"embedded again; see docs/cluster.md before doing that to a collection shared by "
+            f"several data dirs).", CollectionSettingsWarning, stacklevel=3)
 
 
 class ServerVectorStore(QdrantVectorStore):

@@ -7,6 +7,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = ".rag"
+# collection settings for a cluster: (command-line flag, environment variable)
+_CLUSTER_SETTINGS = {"shard_number": ("--shards", "RAG_QDRANT_SHARDS"),
+                     "replication_factor": ("--replicas", "RAG_QDRANT_REPLICAS"),
+                     "write_consistency_factor": ("--write-consistency", "RAG_QDRANT_WRITE_CONSISTENCY")}
+
+
+def _label(name: str) -> str:
+    flag, var = _CLUSTER_SETTINGS[name]
+    return f"{flag} (${var})"
+
+
+def _env_int(var: str) -> int | None:
+    """A whole-number environment variable, None when unset or empty."""
+    raw = os.environ.get(var, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"${var} must be a whole number of at least 1, not {raw!r}") from None
 
 
 @dataclass
@@ -16,6 +36,11 @@ class Settings:
     `qdrant_url` None means the embedded Qdrant Edge shard inside `data_dir`; a URL means a
     Qdrant server or cluster through qdrant-client (``:memory:`` or ``path:DIR`` selects
     qdrant-client's local mode, which speaks the server API without a server).
+
+    `shard_number`, `replication_factor` and `write_consistency_factor` (None: the server's
+    default) are passed to Qdrant when the collection is created; they need `qdrant_url` (the
+    embedded engine is a single shard) and must be at least 1. An existing collection keeps
+    the values it was created with (see docs/cluster.md).
     """
 
     data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
@@ -33,13 +58,36 @@ class Settings:
     write_consistency_factor: int | None = None
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        given = {name: value for name, value in self.cluster_settings().items() if value is not None}
+        for name, value in given.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{_label(name)} must be a whole number of at least 1, not {value!r}")
+        if given and not self.qdrant_url:
+            raise ValueError(f"{', '.join(_label(n) for n in given)}: shards and replicas only exist on a "
+                             f"Qdrant server or cluster; add --qdrant-url http://HOST:6333 (or set "
+                             f"$RAG_QDRANT_URL). The embedded index is a single shard on this machine.")
+        replicas, consistency = self.replication_factor, self.write_consistency_factor
+        if replicas is not None and consistency is not None and consistency > replicas:
+            raise ValueError(f"--write-consistency {consistency} needs at least {consistency} copies of each "
+                             f"shard, but --replicas is {replicas}: Qdrant would fail every write")
+
+    def cluster_settings(self) -> dict[str, int | None]:
+        """`shard_number`, `replication_factor`, `write_consistency_factor` (None: server default)."""
+        return {name: getattr(self, name) for name in _CLUSTER_SETTINGS}
+
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, qdrant_url: str | None = None,
                  **overrides: object) -> "Settings":
-        """Settings from arguments, then `RAG_DATA_DIR` / `RAG_QDRANT_URL` / `RAG_QDRANT_API_KEY`."""
+        """Settings from arguments, then `RAG_DATA_DIR` / `RAG_QDRANT_URL` / `RAG_QDRANT_API_KEY`
+        and, for a collection still to be created, `RAG_QDRANT_SHARDS` / `RAG_QDRANT_REPLICAS` /
+        `RAG_QDRANT_WRITE_CONSISTENCY` (an argument that is not None wins over its variable)."""
         resolved_dir = data_dir or os.environ.get("RAG_DATA_DIR") or DEFAULT_DATA_DIR
         url = qdrant_url or os.environ.get("RAG_QDRANT_URL") or None
         key = os.environ.get("RAG_QDRANT_API_KEY") or None
+        for name, (_, var) in _CLUSTER_SETTINGS.items():
+            if overrides.get(name) is None:
+                overrides[name] = _env_int(var)
         return cls(data_dir=Path(resolved_dir), qdrant_url=url, qdrant_api_key=key, **overrides)  # type: ignore[arg-type]
 
     @property
