@@ -57,7 +57,7 @@ def _shared(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-gguf", help="a local GGUF model for the llm answerer (and --judge llm)")
     p.add_argument("--llm-url", help="an OpenAI-compatible server for the llm answerer")
     p.add_argument("--llm-model", help="model name on that server")
-    p.add_argument("--limit", type=int, help="only the first N questions (BEIR, QMSum)")
+    p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--depth", type=int, default=100, help="ranking depth scored (default 100)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -86,16 +86,15 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     opts = RunOptions(configs=_names(args.configs, RETRIEVAL_CONFIGS, "configuration"),
                       answerers=_names(args.answerers, ANSWERERS, "answerer"), llm=llm,
                       judge=args.judge, reranker=args.reranker, depth=args.depth,
-                      progress=not args.quiet)
+                      limit=args.limit, progress=not args.quiet)
     if args.kind == "statements":
         task = tasks.statements_task(args.data_dir or DEFAULT_ROOT / "statements", args.corpus,
                                      redteam=not args.no_redteam)
     elif args.kind == "beir":
         task = tasks.beir_task(args.folder, args.split,
-                               args.data_dir or DEFAULT_ROOT / f"beir-{args.folder.name}-{args.split}", args.limit)
+                               args.data_dir or DEFAULT_ROOT / f"beir-{args.folder.name}-{args.split}")
     elif args.kind == "qmsum":
-        task = tasks.qmsum_task(args.folder, args.split,
-                                args.data_dir or DEFAULT_ROOT / f"qmsum-{args.split}", args.limit)
+        task = tasks.qmsum_task(args.folder, args.split, args.data_dir or DEFAULT_ROOT / f"qmsum-{args.split}")
     else:
         data_dir = args.data_dir or Path(os.environ.get("RAG_DATA_DIR") or ".rag")
         if not (data_dir / "store.sqlite3").exists():

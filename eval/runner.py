@@ -34,6 +34,7 @@ class RunOptions:
     reranker: str | None = None
     depth: int = 100
     k_passages: int = 20
+    limit: int | None = None
     progress: bool = True
 
 
@@ -127,54 +128,68 @@ def run_answers(lib: "Library", items: Sequence["EvalItem"], answerer: str, unit
     return metrics, records
 
 
-def run_task(task: "EvalTask", opts: RunOptions) -> dict[str, Any]:
-    """Everything `rag eval` reports for one task, as plain data (see `eval.report`)."""
-    from rag.grounding import make_judge
+def run_task(task: "EvalTask", opts: RunOptions, lib: "Library | None" = None,
+             embedder: Any = None) -> dict[str, Any]:
+    """Everything `rag eval` reports for one task, as plain data (see `eval.report`).
+
+    Opens the task's data dir (with `embedder`, if given, instead of loading the model again),
+    or uses `lib` as it is when one is passed (it is left open).
+    """
     from rag.library import Library
     from rag.settings import Settings
 
-    started = time.perf_counter()
-    out: dict[str, Any] = {"task": task.name, "data_dir": str(task.data_dir), "unit": task.unit,
-                           "notes": list(task.notes), "configs": {}, "skipped": {}, "records": {}}
+    if lib is not None:
+        return _run(lib, task, opts)
     reranker = None
     if opts.reranker:
         from rag.rerank import make_reranker
 
         reranker = make_reranker(opts.reranker)
     task.data_dir.mkdir(parents=True, exist_ok=True)
-    with Library(Settings(data_dir=task.data_dir, progress=opts.progress), reranker=reranker) as lib:
-        if task.inputs:
-            report = lib.ingest(task.inputs)
-            out["ingest"] = {"new": report.new, "changed": report.changed, "unchanged": report.unchanged,
-                             "failed": report.failed, "chunks_embedded": report.chunks,
-                             "seconds": round(report.seconds, 2), "errors": list(report.errors)}
-        out["collection"] = {k: v for k, v in lib.stats().items() if k in ("documents", "chunks")}
-        items = task.load_items(lib)
-        if not items:
-            raise ValueError(f"{task.name}: no questions to evaluate")
-        out["questions"] = len(items)
-        out["answerable"] = sum(1 for i in items if i.answerable)
-        qrels = task.qrels or (passage_qrels(items, lib) if task.unit == "passage" else doc_qrels(items))
-        if task.qrels:
-            qrels = {i.id: task.qrels.get(i.id, {}) for i in items}
-        for config in opts.configs:
-            if config.endswith("+rerank") and reranker is None:
-                out["skipped"][config] = ("no reranker installed: no cross-encoder ships in a PyPI "
-                                          "wheel (see MODELS.md); give --reranker NAME when one is")
+    with Library(Settings(data_dir=task.data_dir, progress=opts.progress), embedder=embedder,
+                 reranker=reranker) as own:
+        return _run(own, task, opts)
+
+
+def _run(lib: "Library", task: "EvalTask", opts: RunOptions) -> dict[str, Any]:
+    from rag.grounding import make_judge
+
+    started = time.perf_counter()
+    out: dict[str, Any] = {"task": task.name, "data_dir": str(lib.settings.data_dir), "unit": task.unit,
+                           "notes": list(task.notes), "configs": {}, "skipped": {}, "records": {}}
+    if task.inputs:
+        report = lib.ingest(task.inputs, progress=opts.progress)
+        out["ingest"] = {"new": report.new, "changed": report.changed, "unchanged": report.unchanged,
+                         "failed": report.failed, "chunks_embedded": report.chunks,
+                         "seconds": round(report.seconds, 2), "errors": list(report.errors)}
+    out["collection"] = {k: v for k, v in lib.stats().items() if k in ("documents", "chunks")}
+    items = task.load_items(lib)[:opts.limit or None]
+    if not items:
+        raise ValueError(f"{task.name}: no questions to evaluate")
+    out["questions"] = len(items)
+    out["answerable"] = sum(1 for i in items if i.answerable)
+    if task.qrels is not None:
+        qrels = {i.id: task.qrels.get(i.id, {}) for i in items}
+    elif task.unit == "passage":
+        qrels = passage_qrels(items, lib)
+    else:
+        qrels = doc_qrels(items)
+    for config in opts.configs:
+        if config.endswith("+rerank") and lib.reranker is None:
+            out["skipped"][config] = ("no reranker installed: no cross-encoder ships in a PyPI "
+                                      "wheel (see MODELS.md); give --reranker NAME when one is")
+            continue
+        out["configs"][config], _ = run_retrieval(lib, items, config, task.unit, qrels, opts)
+    if task.answers:
+        judge = make_judge(opts.judge, embedder=lib.embedder, llm=_judge_llm(opts))
+        out["judge"] = judge_accuracy(judge, load_pairs())
+        for answerer in opts.answerers:
+            name = f"hybrid+{answerer}"
+            if answerer == "llm" and not opts.llm:
+                out["skipped"][name] = "no LLM given: pass --llm-gguf PATH or --llm-url URL --llm-model NAME"
                 continue
-            out["configs"][config], _ = run_retrieval(lib, items, config, task.unit, qrels, opts)
-        if task.answers:
-            judge = make_judge(opts.judge, embedder=lib.embedder, llm=_judge_llm(opts))
-            out["judge"] = judge_accuracy(judge, load_pairs())
-            for answerer in opts.answerers:
-                if answerer == "llm" and not opts.llm:
-                    out["skipped"]["hybrid+llm"] = ("no LLM given: pass --llm-gguf PATH or --llm-url URL "
-                                                    "--llm-model NAME")
-                    continue
-                name = f"hybrid+{answerer}"
-                out["configs"][name], records = run_answers(lib, items, answerer, task.unit, qrels,
-                                                            judge, opts)
-                out["records"][name] = [r.to_dict() for r in records]
+            out["configs"][name], records = run_answers(lib, items, answerer, task.unit, qrels, judge, opts)
+            out["records"][name] = [r.to_dict() for r in records]
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
 

@@ -70,12 +70,9 @@ def statements_task(data_dir: Path, corpus: Path | None = None, redteam: bool = 
                            f"corpus: {', '.join(str(p) for p in inputs)}"])
 
 
-def beir_task(folder: Path, split: str, data_dir: Path, limit: int | None = None) -> EvalTask:
+def beir_task(folder: Path, split: str, data_dir: Path) -> EvalTask:
     """A BEIR dataset; its corpus is written as this project's JSONL into the data dir first."""
     corpus_gz, queries, qrels = beir.load_beir(Path(folder), split)
-    if limit:
-        queries = dict(list(queries.items())[:limit])
-    qrels = {q: qrels[q] for q in queries}
     jsonl = Path(data_dir) / "corpus.jsonl"
     if not jsonl.exists():
         beir.write_corpus_jsonl(corpus_gz, jsonl)
@@ -91,15 +88,14 @@ def beir_task(folder: Path, split: str, data_dir: Path, limit: int | None = None
                            "with quotable answers); document rank = best chunk of each document"])
 
 
-def qmsum_task(folder: Path, split: str, data_dir: Path, limit: int | None = None) -> EvalTask:
+def qmsum_task(folder: Path, split: str, data_dir: Path) -> EvalTask:
     """QMSum meetings of one split; relevance is at passage level (a chunk overlapping a gold turn)."""
     jsonl = Path(data_dir) / f"qmsum_{split}.jsonl"
     if not jsonl.exists():
         qmsum.write_corpus(Path(folder), split, jsonl)
 
     def load(lib: "Library") -> list[EvalItem]:
-        items = qmsum.eval_items(Path(folder), split, lib)
-        return items[:limit] if limit else items
+        return qmsum.eval_items(Path(folder), split, lib)
 
     return EvalTask(f"qmsum:{split}", data_dir, [jsonl], load, unit="passage",
                     notes=["QMSum: specific questions with gold turn spans; a passage is relevant "
