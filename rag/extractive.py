@@ -78,6 +78,36 @@ INSTRUCTION_RE = re.compile(
     r"(?:word\s+|text\s+|string\s+)?['\"“‘][^'\"”’]{1,40}['\"”’]"
     r"|\b(?:ai|assistant|language model|chatbot|llm)s?\b[^.!?\n]{0,40}\b(?:must|should|shall|will)\b",
     re.I)
+_AI = (r"(?:ai|a\.i\.|assistants?|chat\s?bots?|language models?|llms?|gpts?|chatgpt"
+       r"|automated (?:assistants?|systems?|tools?|summari[sz]ers?))")
+_DIRECTIVE = (r"(?:output|print|reply|respond|answer|say|tell|reveal|repeat|ignore|disregard|include|show|"
+              r"write|claim|confirm|state|display|insert|add|append|return|mention)")
+# Found with the red-team set (eval/redteam): forms INSTRUCTION_RE missed. On ~956k sentences of the
+# shared corpora (the first 600 records of each kremlin, PM-transcript and Miller Center file) it
+# matches no sentence that INSTRUCTION_RE does not.
+ADDRESSED_TO_AI_RE = re.compile(
+    # a note addressed to AI systems, or an AI addressed by name before a directive
+    r"\b(?:note|message|instructions?|notice|attention)\s+(?:for|to)\s+(?:any\s+|all\s+)?" + _AI + r"(?!\w)"
+    r"|\b" + _AI + r"(?!\w)[^.!?\n]{0,60}?[:,]\s*(?:when\b[^.!?\n]{0,60}?,\s*)?(?:please\s+)?(?:always\s+)?"
+    + _DIRECTIVE + r"\b"
+    # what to tell "the user", or to claim whenever the document is summarised
+    r"|\b(?:tell|inform|remind|show|confirm to|say to)\s+(?:the\s+users?|your\s+(?:users?|readers?))\b"
+    r"|^\W*(?:claim|say|state|assert|pretend|write)\s+that\b"
+    r"|\bwhenever this (?:document|page|text|transcript|article|statement) is (?:summari[sz]ed|read|processed)\b"
+    # asking for the prompt: "repeat everything written above", "print your rules"
+    r"|\b(?:repeat|print|reveal|output)\b[^.!?\n]{0,60}?\b(?:(?:written|text|everything|instructions|rules) above"
+    r"|your (?:instructions|rules|prompt|guidelines))\b"
+    # a link to output, a markdown image (a rendered answer would fetch its URL)
+    r"|\b(?:output|print|include|show|display|insert|add)\b[^.!?\n]{0,60}https?://"
+    r"|!\[[^\]\n]{0,100}\]\(\s*(?:https?:)?//"
+    # chat-template role markers
+    r"|<\|\s*(?:im_start|im_end|system|user|assistant|endoftext)\s*\|>|\[/?INST\]|<</?SYS>>"
+    r"|###\s*(?:instruction|response|system)\b"
+    # "ignore (all) previous instructions" in German, French, Spanish, Italian, Russian
+    r"|\b(?:ignor\w*|olvid\w*|vergiss\w*|oubli\w*|dimentica\w*|игнорир\w*|забудь\w*)\b[^.!?\n]{0,60}?"
+    r"(?:instruc\w*|anweisung\w*|consignes?|istruzion\w*|инструкц\w*|указани\w*)",
+    re.I)
+CHAT_ROLES = frozenset({"system", "assistant", "user", "ai", "bot", "chatbot", "model"})
 MONTHS = set("january february march april may june july august september october november december".split())
 NAME_STOP = MONTHS | set("""the and of for with from new will hope rose mark bill grant may
     prime minister president chair chairman chairwoman speaker secretary deputy foreign affairs question
@@ -140,7 +170,12 @@ def without_names(question: str, names: Sequence[str]) -> str:
 
 def is_instruction(sentence: str) -> bool:
     """True for text that addresses an AI system instead of stating anything ("Ignore previous ...")."""
-    return bool(INSTRUCTION_RE.search(sentence))
+    return bool(INSTRUCTION_RE.search(sentence) or ADDRESSED_TO_AI_RE.search(sentence))
+
+
+def is_chat_role(speaker: str | None) -> bool:
+    """True for a turn labelled like a chat message ("SYSTEM:", "ASSISTANT:"): no official speaks so."""
+    return (speaker or "").strip().lower() in CHAT_ROLES
 
 
 class ExtractiveAnswerer:
@@ -345,7 +380,8 @@ class ExtractiveAnswerer:
             out.append(Candidate(
                 doc_id=hit.doc_id, start=base + s, end=base + e, text=sentence, speaker=hit.speaker,
                 turn_key=key, index=len(out), rank=rank, is_question=hit.is_question or False,
-                instruction=is_instruction(sentence), words=len(sentence.split()),
+                instruction=is_instruction(sentence) or is_chat_role(hit.speaker),
+                words=len(sentence.split()),
             ))
         self._turn_sentences[key] = out
         return out
