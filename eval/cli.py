@@ -51,7 +51,8 @@ def _shared(p: argparse.ArgumentParser) -> None:
                    help=f"retrieval configurations, comma-separated (default {','.join(RETRIEVAL_CONFIGS)})")
     p.add_argument("--answerers", default="extractive,llm",
                    help="answerers to run; llm runs only when a model is given (default extractive,llm)")
-    p.add_argument("--reranker", help="a registered reranker for hybrid+rerank (none ships by default)")
+    p.add_argument("--reranker", choices=["maxsim"], help="the reranker of hybrid+rerank (none by default: "
+                   "no cross-encoder ships in a wheel; maxsim is the embedding-only candidate)")
     p.add_argument("--judge", choices=["embedding", "lexical", "llm"], default="embedding",
                    help="grounding judge for ALCE citation recall/precision (default embedding)")
     p.add_argument("--llm-gguf", help="a local GGUF model for the llm answerer (and --judge llm)")

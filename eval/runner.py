@@ -140,14 +140,8 @@ def run_task(task: "EvalTask", opts: RunOptions, lib: "Library | None" = None,
 
     if lib is not None:
         return _run(lib, task, opts)
-    reranker = None
-    if opts.reranker:
-        from rag.rerank import make_reranker
-
-        reranker = make_reranker(opts.reranker)
     task.data_dir.mkdir(parents=True, exist_ok=True)
-    with Library(Settings(data_dir=task.data_dir, progress=opts.progress), embedder=embedder,
-                 reranker=reranker) as own:
+    with Library(Settings(data_dir=task.data_dir, progress=opts.progress), embedder=embedder) as own:
         return _run(own, task, opts)
 
 
@@ -174,12 +168,25 @@ def _run(lib: "Library", task: "EvalTask", opts: RunOptions) -> dict[str, Any]:
         qrels = passage_qrels(items, lib)
     else:
         qrels = doc_qrels(items)
+    reranker = None
+    if opts.reranker:
+        from rag.rerank import make_reranker
+
+        reranker = make_reranker(opts.reranker, lib.embedder)
+    default_reranker = lib.reranker
     for config in opts.configs:
-        if config.endswith("+rerank") and lib.reranker is None:
-            out["skipped"][config] = ("no reranker installed: no cross-encoder ships in a PyPI "
-                                      "wheel (see MODELS.md); give --reranker NAME when one is")
+        if config.endswith("+rerank") and reranker is None and default_reranker is None:
+            out["skipped"][config] = ("no reranker chosen: no cross-encoder ships in a PyPI wheel "
+                                      "(see MODELS.md); `--reranker maxsim` measures the one candidate")
             continue
-        out["configs"][config], _ = run_retrieval(lib, items, config, task.unit, qrels, opts)
+        # only the +rerank configuration reranks; the others (and the answerers) see plain fusion
+        lib.reranker = (reranker or default_reranker) if config.endswith("+rerank") else None
+        try:
+            out["configs"][config], _ = run_retrieval(lib, items, config, task.unit, qrels, opts)
+        finally:
+            lib.reranker = default_reranker
+        if config.endswith("+rerank"):
+            out["configs"][config]["reranker"] = getattr(lib.reranker or reranker, "name", "custom")
     if task.answers:
         judge = make_judge(opts.judge, embedder=lib.embedder, llm=_judge_llm(opts))
         out["judge"] = judge_accuracy(judge, load_pairs())

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from rag.nodes import Hit
+
+if TYPE_CHECKING:
+    from rag.embedding import Embedder
 
 
 @runtime_checkable
@@ -18,14 +21,22 @@ class Reranker(Protocol):
         ...
 
 
-RERANKERS: dict[str, type] = {}
+RERANKERS = ("maxsim",)
+"""Rerankers that can be named. No cross-encoder ships in a PyPI wheel (MODELS.md); `maxsim`
+(rag.maxsim: best sentence by the embedding model, fused with the retrieval order) is the one
+candidate, and it stays off unless measured better than fusion alone."""
 
 
-def make_reranker(name: str) -> Reranker:
-    """A reranker by name; the error lists the available ones."""
+def make_reranker(name: str, embedder: "Embedder | None" = None) -> Reranker:
+    """A reranker by name (given the loaded embedding model); the error lists the known ones."""
     if name in ("none", "off", ""):
         raise ValueError("no reranker requested")
-    if name not in RERANKERS:
-        available = ", ".join(sorted(RERANKERS)) or "none are installed"
-        raise ValueError(f"unknown reranker {name!r}; available: {available}")
-    return RERANKERS[name]()
+    if name == "maxsim":
+        from rag.maxsim import SentenceMaxSimReranker
+
+        if embedder is None:
+            from rag.embedding import Embedder
+
+            embedder = Embedder()
+        return SentenceMaxSimReranker(embedder)
+    raise ValueError(f"unknown reranker {name!r}; available: {', '.join(RERANKERS)}")
