@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from rag.answers import Answer, Citation
+from rag.extractive import is_chat_role, is_instruction
 from rag.grounding import LexicalJudge, SupportJudge, content_words, make_judge, overlap, sentences
 from rag.llm_backends import DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT, LLMError, make_llm
 from rag.nodes import Hit
@@ -198,7 +199,8 @@ def _inspect(hit: Hit) -> _Passage:
         start = hit.text.find(sent, cursor)
         start = cursor if start == -1 else start
         cursor = start + len(sent)
-        if _INJECTION.search(sent):
+        # both answerers treat the same sentences as planted instructions, never as evidence
+        if _INJECTION.search(sent) or is_instruction(sent) or is_chat_role(hit.speaker):
             spans.append((start, start + len(sent)))
             payloads += [p.strip().lower() for p in _PAYLOAD.findall(sent) if p.strip()]
         else:
