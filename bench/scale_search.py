@@ -277,6 +277,32 @@ def time_queries(store: EdgeVectorStore, texts: list[str], vectors: np.ndarray,
     return out
 
 
+def reopen_worker(args: argparse.Namespace) -> None:
+    """Open an already built shard in a fresh process (as `rag search` would) and time the same
+    queries: the memory here is what serving costs, without the build's leftovers."""
+    rss0 = proc_status()
+    cache = Path(args.cache)
+    meta = json.loads((cache / "meta.json").read_text())
+    vectors = np.load(cache / "queries.npy")
+    texts = meta["queries"]
+    filters = make_filters(meta["speakers"], len(texts), meta["seed"])
+    n = args.worker
+    path = Path(args.work) / f"shard-{n}{'-int8' if n in args.int8_at else ''}"
+    settings = Settings()
+    bm25 = Bm25Encoder()
+    t0 = time.perf_counter()
+    store = EdgeVectorStore(path, vectors.shape[1], bm25.encode_documents, bm25.encode_queries,
+                            prefetch_limit=settings.prefetch_limit, rrf_k=settings.rrf_k)
+    result: dict[str, Any] = {"size": n, "open_s": time.perf_counter() - t0, "rss_start": rss0,
+                              "rss_open": proc_status(), "info": _info(store)}
+    print(f"reopened {n} in {result['open_s']:.1f} s, RSS {result['rss_open']}", flush=True)
+    result["search"] = time_queries(store, texts, vectors, filters, len(texts), settings.prefetch_limit)
+    result["rss_after_search"] = proc_status()
+    print(f"RSS after search {result['rss_after_search']}", flush=True)
+    store.close()
+    Path(args.out).write_text(json.dumps(result, indent=1))
+
+
 def worker(args: argparse.Namespace) -> None:
     q = _edge()
     rss0 = proc_status()
@@ -397,8 +423,8 @@ def report(results: list[dict[str, Any]], meta: dict[str, Any], start: dict[str,
         cfg = f"int8 + HNSW m={args.hnsw_m}" if r["tuned"] else "our layout (defaults)"
         if "before_optimize" in r:
             b = r["before_optimize_info"]
-            lines.append(f"| {r['size']:,} | {cfg} | as ingested ({b['segments']} segments, "
-                         f"{b['indexed_vectors']} indexed; {r['before_optimize']['hybrid']['n']} queries) | "
+            lines.append(f"| {r['size']:,} | {cfg} | as ingested, no optimize ({b['segments']} segments, "
+                         f"{b['indexed_vectors']} indexed vectors; {r['before_optimize']['hybrid']['n']} queries) | "
                          f"{cells(r['before_optimize'])} | {r['upsert_s']:.0f} | - | "
                          f"{r['rss_before_optimize']['VmRSS']:.0f} | - | - |")
         a = r["after_optimize_info"]
@@ -406,10 +432,24 @@ def report(results: list[dict[str, Any]], meta: dict[str, Any], start: dict[str,
                      f"indexed vectors, dense + sparse) | {cells(r['after_optimize'])} | {r['upsert_s']:.0f} | {r['optimize_s']:.0f} | "
                      f"{r['rss_after_search']['VmRSS']:.0f} | {r['rss_after_search']['VmHWM']:.0f} | "
                      f"{r['disk_mb']:.0f} |")
+        if "reopen" in r:
+            o = r["reopen"]
+            lines.append(f"| {r['size']:,} | {cfg} | optimized, opened in a fresh process ({o['open_s']:.1f} s "
+                         f"to open) | {cells(o['search'])} | - | - | {o['rss_after_search']['VmRSS']:.0f} | "
+                         f"{o['rss_after_search']['VmHWM']:.0f} | - |")
     lines.append("")
     lines.append("Filter selectivity (points matching speaker + date range, over the 200 filters): " + "; ".join(
         f"{r['size']:,}: median {r['filter_matches']['median']:.0f}, p95 {r['filter_matches']['p95']:.0f}, "
         f"{r['filter_matches']['under_k']} filters match fewer than {K}" for r in results) + ".")
+    reopened = [r for r in results if "reopen" in r]
+    if reopened:
+        lines.append("Fresh process serving the built shard: RSS before opening, after opening, after the "
+                     "800 searches (anon + file): " + "; ".join(
+                         f"{r['size']:,}: {r['reopen']['rss_start']['VmRSS']:.0f} -> "
+                         f"{r['reopen']['rss_open']['VmRSS']:.0f} -> "
+                         f"{r['reopen']['rss_after_search']['VmRSS']:.0f} MB "
+                         f"({r['reopen']['rss_after_search'].get('RssAnon', 0):.0f} + "
+                         f"{r['reopen']['rss_after_search'].get('RssFile', 0):.0f})" for r in reopened) + ".")
     split = [r for r in results if "RssAnon" in r["rss_after_search"]]
     if split:
         lines.append("RSS after search split into anonymous memory (heap) and mapped files: " + "; ".join(
@@ -472,12 +512,16 @@ def main() -> None:
                     help="write the section from the result-*.json files of --sizes already in --work")
     ap.add_argument("--start-load", help="with --report-only: the load average at the start, a/b/c")
     ap.add_argument("--command", help="with --report-only: the command that produced the results")
+    ap.add_argument("--reopen", action="store_true",
+                    help="also time the queries in a fresh process that opens the built shard")
+    ap.add_argument("--reopen-only", action="store_true",
+                    help="only the fresh-process runs, on shards kept (--keep) in --work by an earlier run")
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--cache", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args)
+        (reopen_worker if args.reopen else worker)(args)
         return
     start = machine()
     command = " ".join([".venv/bin/python", "bench/scale_search.py", *sys.argv[1:]])
@@ -495,9 +539,20 @@ def main() -> None:
             out = work / f"result-{n}.json"
             if out.exists():
                 results.append(json.loads(out.read_text()))
+                if (work / f"result-{n}-reopen.json").exists():
+                    results[-1]["reopen"] = json.loads((work / f"result-{n}-reopen.json").read_text())
             else:
                 not_run.append(f"{n:,} points: not run")
     for n in [] if args.report_only else args.sizes:
+        base = [sys.executable, __file__, "--worker", str(n), "--cache", str(cache), "--work", str(work),
+                "--int8-at", *map(str, args.int8_at)]
+        if args.reopen_only:
+            reopen = work / f"result-{n}-reopen.json"
+            print(f"== {n:,} points, reopened", flush=True)
+            if subprocess.call(base + ["--reopen", "--out", str(reopen)]) == 0:
+                results.append(json.loads((work / f"result-{n}.json").read_text()))
+                results[-1]["reopen"] = json.loads(reopen.read_text())
+            continue
         out = work / f"result-{n}.json"
         out.unlink(missing_ok=True)
         cmd = [sys.executable, __file__, "--worker", str(n), "--cache", str(cache), "--out", str(out),
@@ -509,6 +564,11 @@ def main() -> None:
         rc = subprocess.call(cmd)
         if rc == 0 and out.exists():
             results.append(json.loads(out.read_text()))
+            if args.reopen:
+                reopen = work / f"result-{n}-reopen.json"
+                print(f"== {n:,} points, reopened", flush=True)
+                if subprocess.call(base + ["--reopen", "--out", str(reopen)]) == 0:
+                    results[-1]["reopen"] = json.loads(reopen.read_text())
         else:
             not_run.append(f"{n:,} points: the run failed (exit {rc})")
     text = report(results, meta, start, os.getloadavg(), command, args, not_run)
