@@ -110,6 +110,7 @@ class Ingestor:
         self.limits = limits or ReadLimits()
         self.target_tokens, self.overlap = target_tokens, overlap_sentences
         self.batch_chunks = batch_chunks
+        self.pause: Callable[[], object] | None = None  # called after each durable batch
         self.progress_factory = progress or (lambda: Progress(enabled=False))
         self.report = IngestReport()
         self._pending: list[_Pending] = []
@@ -256,6 +257,8 @@ class Ingestor:
                 self.report.changed += 1
         self.report.chunks += len(texts)
         self._bar.advance(docs=len(pending), chunks=len(texts))
+        if self.pause is not None:
+            self.pause()
 
     def index_stored(self, doc_ids: Iterable[str]) -> int:
         """Make the index hold exactly the stored chunks of these documents: delete their points,

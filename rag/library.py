@@ -6,7 +6,7 @@ import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
 
 from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
 
@@ -120,11 +120,20 @@ class Library:
 
     # -- writing --------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], limits: ReadLimits | None = None,
-               progress: bool | None = None) -> IngestReport:
-        """Read files and folders, store new and changed documents, index their chunks."""
+               progress: bool | None = None, pause: Callable[[], object] | None = None,
+               batch_chunks: int | None = None) -> IngestReport:
+        """Read files and folders, store new and changed documents, index their chunks.
+
+        `pause` is called after every batch is durable in the store and the index (the web page
+        lets waiting readers in there); `batch_chunks` sets the batch size (default 256).
+        """
         show = self.settings.progress if progress is None else progress
         with self.writer_lock.hold(self.lock_wait, "ingest"):
-            return self._ingestor(limits, show).run([Path(p) for p in paths])
+            ingestor = self._ingestor(limits, show)
+            ingestor.pause = pause
+            if batch_chunks:
+                ingestor.batch_chunks = batch_chunks
+            return ingestor.run([Path(p) for p in paths])
 
     def _ingestor(self, limits: ReadLimits | None = None, show: bool = False) -> Ingestor:
         return Ingestor(self.store, self.vectors, self.embedder, limits,

@@ -4,7 +4,9 @@ Thread safety of the parts is not guaranteed (one SQLite connection, a Hugging F
 tokenizer that raises "Already borrowed" when two threads encode at once, the Qdrant Edge
 shard), so every Library call holds `lock`: reads are serialised, correctness before speed.
 Writers (upload ingest, remove) also hold `write_lock` for their whole batch so two uploads
-never interleave, and release `lock` between files so that readers get a turn.
+never interleave. `lock` is a `FairLock` (first come, first served), and an upload's ingestion
+hands it to the waiting readers after every batch of `UPLOAD_BATCH_CHUNKS` passages (the store
+and the index agree at that point), so a question waits for at most one batch, not a whole file.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from ingest.readers import ReadLimits
 from rag.answers import Answer
 from rag.library import Library
 from rag.nodes import Hit
+from ui.fairlock import FairLock
 
 log = logging.getLogger("ui")
+
+UPLOAD_BATCH_CHUNKS = 64
+"""Passages embedded and written per batch during an upload (readers get a turn after each)."""
 
 
 @dataclass
@@ -54,7 +60,7 @@ class Service:
     def __init__(self, library: Library, limits: ReadLimits | None = None) -> None:
         self.library = library
         self.limits = limits or ReadLimits()
-        self.lock = threading.RLock()
+        self.lock = FairLock()
         self.write_lock = threading.Lock()
 
     @property
@@ -112,7 +118,8 @@ class Service:
     def add_file(self, path: Path, name: str) -> FileResult:
         """Ingest one stored upload; the caller holds `write_lock` for the batch."""
         with self.lock:
-            report = self.library.ingest([path], limits=self.limits, progress=False)
+            report = self.library.ingest([path], limits=self.limits, progress=False,
+                                         pause=self.lock.handoff, batch_chunks=UPLOAD_BATCH_CHUNKS)
         errors = [_mask(e, path, name) for e in report.errors]
         if report.failed and not (report.new or report.changed):
             with self.lock:
