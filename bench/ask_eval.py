@@ -62,8 +62,10 @@ def _library(data_dir: Path):
 
 # -- QMSum ------------------------------------------------------------------------------------
 def meeting_text(turns: list[dict[str, str]]) -> str:
-    """One meeting as "Speaker: content" paragraphs."""
-    return "\n\n".join(f"{t['speaker'].strip()}: {' '.join(t['content'].split())}" for t in turns)
+    """One meeting as "Speaker: content" paragraphs (the same text `rag eval qmsum` indexes)."""
+    from eval.qmsum import turn_text
+
+    return "\n\n".join(turn_text(t) for t in turns)
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
@@ -85,18 +87,9 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 def turn_spans(doc_text: str, turns: list[dict[str, str]]) -> list[tuple[int, int]]:
     """Offsets of each meeting turn in the stored document text (found in order)."""
-    from rag.quotes import find_quote
+    from eval.qmsum import turn_offsets
 
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for t in turns:
-        piece = f"{t['speaker'].strip()}: {' '.join(t['content'].split())}"
-        found = find_quote(doc_text[pos:], piece)
-        if found is None:
-            raise RuntimeError(f"turn not found in stored text: {piece[:80]!r}")
-        spans.append((pos + found[0], pos + found[1]))
-        pos += found[1]
-    return spans
+    return turn_offsets(doc_text, turns)
 
 
 def qmsum_questions(split: str) -> list[dict[str, Any]]:
