@@ -395,7 +395,7 @@ def report(results: list[dict[str, Any]], meta: dict[str, Any], start: dict[str,
              f"unchanged, every further copy's dense vector + N(0, {args.sigma}) per dimension, "
              f"re-normalised (cosine to the original ~{1 / np.sqrt(1 + args.sigma ** 2 * 384):.2f}); BM25 "
              f"vector and text are the original's (so at 100k / 1M each chunk's BM25 vector occurs "
-             f"~8 / ~78 times); doc ids unique per copy; per (document, copy) a speaker from the 500 most frequent "
+             f"~{100000 / meta['n_source']:.0f} / ~{1000000 / meta['n_source']:.0f} times); doc ids unique per copy; per (document, copy) a speaker from the 500 most frequent "
              f"UN General Debate speaker names (Zipf-like weights, s=0.8) and a date uniform over 1990-2025",
              f"- queries: the first {len(meta['queries'])} queries of `{meta['queries_file']}`, embedded once "
              f"up front with `Embedder.embed_query` one at a time: p50 {np.percentile(emb, 50):.1f} ms, "
