@@ -49,6 +49,37 @@ def test_waiters_are_served_in_arrival_order_and_handoff_lets_them_in_first():
         assert lock.handoff() == 0  # nobody waiting: keeps the lock
 
 
+def test_during_a_budgeted_handoff_late_arrivals_go_first_too():
+    lock, order = FairLock(), []
+    lock.acquire()
+    first = _start(lambda: (lock.acquire(), order.append("first"), lock.release()))
+    _until(lambda: lock.waiting() == 1)
+
+    def late_arrival() -> None:
+        _until(lambda: "first" in order)
+        lock.acquire()
+        order.append("late")
+        lock.release()
+
+    late = _start(late_arrival)
+    lock.handoff(budget=5.0)  # returns once nobody is waiting or holding, well before 5 s
+    order.append("holder")
+    lock.release()
+    first.join(5)
+    late.join(5)
+    assert order == ["first", "late", "holder"]
+    # with no budget the holder queues right behind those already waiting
+    lock.acquire()
+    order.clear()
+    again = _start(lambda: (lock.acquire(), order.append("again"), lock.release()))
+    _until(lambda: lock.waiting() == 1)
+    lock.handoff()
+    order.append("holder")
+    lock.release()
+    again.join(5)
+    assert order == ["again", "holder"]
+
+
 def test_a_question_is_answered_while_an_upload_is_still_ingesting(tmp_path: Path, embedder):
     from rag.library import Library
     from rag.settings import Settings
@@ -65,7 +96,7 @@ def test_a_question_is_answered_while_an_upload_is_still_ingesting(tmp_path: Pat
         service = Service(lib)
         batches = []
         real_handoff = service.lock.handoff
-        service.lock.handoff = lambda: batches.append(real_handoff()) or 0  # type: ignore[method-assign]
+        service.lock.handoff = lambda budget=0.0: batches.append(real_handoff(budget)) or 0  # type: ignore[method-assign]
         result = {}
         writer = _start(lambda: result.setdefault("r", service.add_file(upload, "upload.jsonl")))
         _until(lambda: len(batches) >= 1, timeout=120)  # the first batch is in

@@ -3,26 +3,35 @@
 Python's locks are not fair: a thread that releases and at once re-acquires usually wins again,
 so readers waiting behind an ingesting upload would wait for the whole ingestion. `FairLock`
 queues waiters first come, first served, and `handoff()` lets every thread waiting at that
-moment take its turn before the holder continues (an ingestion calls it between batches).
+moment, and for a time budget every thread that arrives, take its turn before the holder
+continues (an ingestion calls it between batches, with a budget equal to the batch's own time,
+so that readers and the writer share the lock about evenly while both want it).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 
 
 class FairLock:
     """Re-entrant, FIFO; use as a context manager."""
 
+    GRACE = 0.05
+    """Seconds a handing-off holder waits, with the lock free, for another request to come."""
+
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._owner: int | None = None
         self._depth = 0
         self._queue: deque[int] = deque()
+        self._arrivals = 0
 
     def _wait_turn(self, me: int) -> None:
         self._queue.append(me)
+        self._arrivals += 1
+        self._cond.notify_all()
         while self._owner is not None or self._queue[0] != me:
             self._cond.wait()
         self._queue.popleft()
@@ -49,10 +58,12 @@ class FairLock:
                 self._owner = None
                 self._cond.notify_all()
 
-    def handoff(self) -> int:
+    def handoff(self, budget: float = 0.0) -> int:
         """Let the threads waiting now go first, then take the lock back at the same depth.
 
-        Returns how many threads were waiting. The caller must hold the lock.
+        For up to `budget` seconds, threads that arrive meanwhile go first too (readers keep the
+        lock while they keep coming); after that the holder queues behind those already waiting.
+        Returns how many threads were waiting at the call. The caller must hold the lock.
         """
         me = threading.get_ident()
         with self._cond:
@@ -63,6 +74,19 @@ class FairLock:
                 return 0
             depth, self._owner, self._depth = self._depth, None, 0
             self._cond.notify_all()
+            deadline = time.monotonic() + budget
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                if self._owner is None and not self._queue:
+                    # free: wait a moment for a reader's next request before taking it back
+                    arrivals = self._arrivals
+                    self._cond.wait(min(remaining, self.GRACE))
+                    if self._arrivals == arrivals and self._owner is None and not self._queue:
+                        break
+                else:
+                    self._cond.wait(remaining)
             self._wait_turn(me)
             self._depth = depth
             return waiting
