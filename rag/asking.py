@@ -4,21 +4,18 @@ quote against its stored document before returning it (`rag.citations.verify_ans
 from __future__ import annotations
 
 import importlib
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from rag.answers import Answer, Answerer
 from rag.citations import verify_answer
 from rag.extractive import ExtractiveAnswerer, mentioned_speakers
 from rag.nodes import Hit
+from rag.vector_cache import shared_cache
 
 if TYPE_CHECKING:
     from rag.library import Library
 
 MAX_QUESTION_CHARS = 2000
-# Sentence vectors are kept on the embedder between questions (keyed by sentence text, so a
-# re-ingested document can never get a stale vector), and go away with it.
-_CACHE_ATTR = "_ask_sentence_vectors"
 ANSWERERS = ("extractive", "llm")
 
 
@@ -92,12 +89,8 @@ def make_answerer(lib: "Library", answerer: str | Answerer, **options: Any) -> A
             raise ValueError(f"{', '.join('--' + s.replace('_', '-') for s in stray)}: only for "
                              "--answerer llm")
         try:
-            cache = getattr(lib.embedder, _CACHE_ATTR, None)
-            if cache is None:
-                cache = OrderedDict()
-                setattr(lib.embedder, _CACHE_ATTR, cache)
             return ExtractiveAnswerer(lib.embedder, documents=lib.document, bm25=lib.bm25,
-                                      vector_cache=cache, **extra)
+                                      vector_cache=shared_cache(lib.embedder), **extra)
         except TypeError as exc:
             raise ValueError(f"unknown option for the extractive answerer: {exc}") from exc
     if answerer == "llm":

@@ -51,6 +51,7 @@ from rag.answers import Answer, Citation
 from rag.citations import ABSTAIN_TEXT, attribution, format_date, make_citation, turn_at
 from rag.nodes import Hit
 from rag.sparse import Bm25Encoder
+from rag.vector_cache import VectorCache
 
 # Picked on QMSum train and the sample calibration set (bench/ask_eval.py; bench/RESULTS.md).
 WEIGHTS: dict[str, float] = {"cos": 1.0, "lex": 0.8, "rank": 0.2, "speaker": 0.3}
@@ -188,7 +189,7 @@ class ExtractiveAnswerer:
                  weights: dict[str, float] | None = None, support_weights: dict[str, float] | None = None,
                  max_quotes: int = 3, margin: float = 0.15, mmr_lambda: float = 0.7,
                  min_words: int = 5, merge: bool = True, max_embed: int = 80, speakers: Sequence[str] = (),
-                 vector_cache: "OrderedDict[str, np.ndarray] | None" = None) -> None:
+                 vector_cache: VectorCache | None = None) -> None:
         if max_quotes < 1:
             raise ValueError("max_quotes must be at least 1")
         self.embedder = embedder
@@ -205,7 +206,7 @@ class ExtractiveAnswerer:
         self.max_embed = max_embed
         self.speakers = list(speakers)
         # sentence text -> vector; may be shared between answerers over the same embedder
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict() if vector_cache is None else vector_cache
+        self._vectors = VectorCache() if vector_cache is None else vector_cache
         self._docs: OrderedDict[str, Document | None] = OrderedDict()
         self._noise: set[int] | None = None
 
@@ -391,19 +392,15 @@ class ExtractiveAnswerer:
         with the question without the name ("What did Lavrov say about the OSCE?" -> "What did say
         about the OSCE?"): his own sentences rarely contain his name."""
         queries = [question] + ([topic] if topic else [])
-        missing = list(dict.fromkeys(c.text for c in cands if c.text not in self._vectors))
+        missing = self._vectors.missing(c.text for c in cands)
         vectors = self.embedder.embed(queries + missing)
         q, t = vectors[0], vectors[1] if topic else None
-        for text, v in zip(missing, vectors[len(queries):]):
-            self._vectors[text] = v
+        self._vectors.put(missing, vectors[len(queries):])
         for c in cands:
-            c.vector = self._vectors[c.text]
-            self._vectors.move_to_end(c.text)
+            c.vector = self._vectors.get(c.text)
             c.cos = float(np.dot(q, c.vector))
             if t is not None and c.speaker_match:
                 c.cos = max(c.cos, float(np.dot(t, c.vector)))
-        while len(self._vectors) > 50_000:
-            self._vectors.popitem(last=False)
 
     def _lexical(self, question: str, cands: list[Candidate]) -> None:
         model = self.bm25.model

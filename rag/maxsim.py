@@ -2,14 +2,13 @@
 
 Fused hybrid retrieval scores whole chunks; a question about one sentence can lose to a chunk
 that is about the topic in general. `SentenceMaxSimReranker` embeds each sentence of the top
-`depth` hits (cached by text), scores a hit by the cosine of its best sentence to the query, and
+`depth` hits (in the embedder's shared sentence-vector cache), scores a hit by the cosine of its best sentence to the query, and
 fuses that order with the retrieval order by reciprocal rank fusion. No second model: it runs
 wherever search runs. Whether it helps is measured by `rag eval --reranker maxsim` (off by default).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from ingest.sentences import split_sentences
 from rag.nodes import Hit
+from rag.vector_cache import shared_cache
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
@@ -27,23 +27,17 @@ class SentenceMaxSimReranker:
 
     name = "maxsim"
 
-    def __init__(self, embedder: "Embedder", depth: int = 30, rrf_k: int = 60, cache_size: int = 50_000) -> None:
+    def __init__(self, embedder: "Embedder", depth: int = 30, rrf_k: int = 60) -> None:
         self.embedder = embedder
         self.depth = depth
         self.rrf_k = rrf_k
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache = shared_cache(embedder)  # the answerer's sentence vectors, reused
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        missing = self._cache.missing(texts)
         if missing:
-            for text, vec in zip(missing, self.embedder.embed(missing)):
-                self._cache[text] = np.asarray(vec, dtype=np.float32)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        for t in texts:
-            self._cache.move_to_end(t)
-        return np.stack([self._cache[t] for t in texts])
+            self._cache.put(missing, self.embedder.embed(missing))
+        return np.stack([self._cache.get(t) for t in texts])
 
     def best_sentence_scores(self, query: str, hits: list[Hit]) -> list[float]:
         """Per hit, the cosine of its most similar sentence to the query."""

@@ -35,3 +35,17 @@ def test_unknown_reranker_names_the_known_ones(embedder):
     assert make_reranker("maxsim", embedder).name == "maxsim"
     with pytest.raises(ValueError, match="available: maxsim"):
         make_reranker("cross-encoder", embedder)
+
+
+def test_vector_cache_is_lru_and_shared_per_embedder(embedder):
+    from rag.vector_cache import VectorCache, shared_cache
+
+    cache = VectorCache(max_size=2)
+    assert cache.missing(["a", "b", "a"]) == ["a", "b"]
+    cache.put(["a", "b"], [[1.0], [2.0]])
+    cache.get("a")                      # "b" is now the least recently used
+    cache.put(["c"], [[3.0]])
+    assert "b" not in cache and "a" in cache and "c" in cache and len(cache) == 2
+    assert cache.missing(["a", "b"]) == ["b"]
+    assert shared_cache(embedder) is shared_cache(embedder)
+    assert SentenceMaxSimReranker(embedder)._cache is shared_cache(embedder)
