@@ -43,7 +43,25 @@ class LLMError(RuntimeError):
         self.detail = detail
 
 
-class OpenAICompatibleLLM(CustomLLM):
+class ChatOnlyLLM(CustomLLM):
+    """A chat model (subclasses implement `chat`); a completion is the prompt as one user message,
+    and "streaming" yields the whole response once."""
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """The prompt sent as one user message."""
+        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+        return CompletionResponse(text=reply.message.content or "", raw=reply.raw, logprobs=reply.logprobs)
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        """No streaming: one response, yielded once."""
+        response = self.complete(prompt, formatted=formatted, **kwargs)
+        yield CompletionResponse(text=response.text, delta=response.text, raw=response.raw,
+                                 logprobs=response.logprobs)
+
+
+class OpenAICompatibleLLM(ChatOnlyLLM):
     """POST {url}/chat/completions on any OpenAI-compatible server, through httpx."""
 
     url: str = Field(description="base URL, e.g. http://127.0.0.1:11434/v1")
@@ -135,19 +153,6 @@ class OpenAICompatibleLLM(CustomLLM):
         return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=content),
                             raw=data, logprobs=_openai_logprobs(choice.get("logprobs")))
 
-    @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        """The prompt sent as one user message."""
-        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
-        return CompletionResponse(text=reply.message.content or "", raw=reply.raw, logprobs=reply.logprobs)
-
-    @llm_completion_callback()
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        """No streaming: one response, yielded once."""
-        response = self.complete(prompt, formatted=formatted, **kwargs)
-        yield CompletionResponse(text=response.text, delta=response.text, raw=response.raw,
-                                 logprobs=response.logprobs)
-
 
 def _openai_logprobs(block: Any) -> list[list[LogProb]] | None:
     """OpenAI's `choices[0].logprobs.content[i].top_logprobs` as llama-index LogProb lists."""
@@ -163,7 +168,7 @@ def _openai_logprobs(block: Any) -> list[list[LogProb]] | None:
     return out or None
 
 
-class LlamaCppLLM(CustomLLM):
+class LlamaCppLLM(ChatOnlyLLM):
     """A local GGUF model through llama-cpp-python's chat API (the GGUF's own chat template)."""
 
     model_path: str
@@ -224,19 +229,6 @@ class LlamaCppLLM(CustomLLM):
             raise LLMError(f"the local model {self.model_path} failed", str(exc)) from exc
         return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=content), raw=data,
                             logprobs=first or None)
-
-    @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        """The prompt sent as one user message."""
-        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
-        return CompletionResponse(text=reply.message.content or "", raw=reply.raw, logprobs=reply.logprobs)
-
-    @llm_completion_callback()
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        """No streaming: one response, yielded once."""
-        response = self.complete(prompt, formatted=formatted, **kwargs)
-        yield CompletionResponse(text=response.text, delta=response.text, raw=response.raw,
-                                 logprobs=response.logprobs)
 
 
 def make_gguf_llm(path: str | Path, max_tokens: int = DEFAULT_MAX_TOKENS, n_ctx: int = 4096,
