@@ -10,7 +10,6 @@ reference loops).
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import tempfile
 import time
@@ -26,6 +25,7 @@ from ingest.models import RawDocument, ReadError
 from ingest.readers import ReadLimits, read_file
 from ingest.structure import parse_document
 
+from pdfbytes import assemble_pdf
 from test_chunking import assert_chunk_invariants, words
 
 
@@ -276,18 +276,7 @@ def test_lone_surrogate_is_refused_by_the_ingest_not_crashing_it(tmp_path, embed
 
 # ---------------------------------------------------------------- PDFs: random bytes and bombs
 def _pdf(objects: list[bytes], root: int = 1) -> bytes:
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref))
-    return out.getvalue()
+    return assemble_pdf(objects, root=root, version="1.7")
 
 
 def _page_pdf(content: bytes, extra_objects: list[bytes] = (), flate: bool = False, resources: bytes = b"") -> bytes:

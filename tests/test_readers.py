@@ -19,6 +19,7 @@ from pypdf import PdfWriter
 from ingest.html_text import html_to_text
 from ingest.models import RawDocument, ReadError
 from ingest.readers import SUPPORTED_SUFFIXES, ReadLimits, iter_files, read_file
+from pdfbytes import assemble_pdf
 
 
 def _read(path: Path, limits: ReadLimits | None = None) -> tuple[list[RawDocument], list[ReadError]]:
@@ -72,19 +73,7 @@ def _pdf(pages: list[bytes], title: str | None = None, filters: dict[int, str] |
     if title:
         objects.append(f"<< /Title ({title}) >>".encode("latin-1"))
         info = f" /Info {len(objects)} 0 R"
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    trailer = f"<< /Size {len(objects) + 1} /Root 1 0 R{info} >>".encode()
-    out.write(b"trailer\n" + trailer + b"\nstartxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
+    return assemble_pdf(objects, trailer_extra=info)
 
 
 def _encrypted(pdf: bytes, user_password: str, owner_password: str) -> bytes:
