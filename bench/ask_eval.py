@@ -61,24 +61,14 @@ def _library(data_dir: Path):
 
 
 # -- QMSum ------------------------------------------------------------------------------------
-def meeting_text(turns: list[dict[str, str]]) -> str:
-    """One meeting as "Speaker: content" paragraphs (the same text `rag eval qmsum` indexes)."""
-    from eval.qmsum import turn_text
-
-    return "\n\n".join(turn_text(t) for t in turns)
-
-
 def cmd_ingest(args: argparse.Namespace) -> None:
     _threads(args.threads)
     out = Path(args.data_dir)
     out.mkdir(parents=True, exist_ok=True)
     jsonl = out / f"qmsum_{args.split}.jsonl"
-    with jsonl.open("w", encoding="utf-8") as fh:
-        for path in sorted((QMSUM / args.split).glob("*.json")):
-            meeting = json.loads(path.read_text())
-            fh.write(json.dumps({"id": f"qmsum-{path.stem}", "title": f"QMSum {path.stem}",
-                                 "text": meeting_text(meeting["meeting_transcripts"]),
-                                 "source": f"QMSum committee {args.split}"}) + "\n")
+    from eval.qmsum import write_corpus
+
+    write_corpus(QMSUM, args.split, jsonl)  # the same documents `rag eval qmsum` indexes
     t0 = time.time()
     with _library(out / "data") as lib:
         report = lib.ingest([jsonl], progress=False)

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from eval.metrics import dedupe
+
 if TYPE_CHECKING:
     from rag.library import Library, Mode
 
@@ -122,13 +124,5 @@ def run_retrieval(lib: "Library", queries: Mapping[str, str], mode: "Mode", dept
         hits = lib.search(text, k=fetch, mode=mode, rerank=False)
         if latencies is not None:
             latencies.append(time.perf_counter() - t0)
-        ranked: list[str] = []
-        seen: set[str] = set()
-        for hit in hits:
-            if hit.doc_id not in seen:
-                seen.add(hit.doc_id)
-                ranked.append(hit.doc_id)
-                if len(ranked) == depth:
-                    break
-        run[qid] = ranked
+        run[qid] = dedupe(hit.doc_id for hit in hits)[:depth]
     return run

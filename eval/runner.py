@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from eval.answer_scoring import AnswerRecord, percentile, score, summarise
 from eval.judge_accuracy import judge_accuracy, load_pairs
-from eval.metrics import evaluate_run
+from eval.metrics import dedupe, evaluate_run
 
 if TYPE_CHECKING:
     from eval.dataset import EvalItem
@@ -68,16 +68,8 @@ def doc_qrels(items: Sequence["EvalItem"]) -> dict[str, dict[str, int]]:
 
 
 def _ranking(hits: Sequence[Any], unit: str, depth: int) -> list[str]:
-    out: list[str] = []
-    seen: set[str] = set()
-    for hit in hits:
-        key = hit.doc_id if unit == "doc" else hit.point_id
-        if key not in seen:
-            seen.add(key)
-            out.append(key)
-            if len(out) == depth:
-                break
-    return out
+    """Document ids (each at its best chunk) or passage ids, best first, at most `depth`."""
+    return dedupe(h.doc_id if unit == "doc" else h.point_id for h in hits)[:depth]
 
 
 def _latency(seconds: list[float], prefix: str) -> dict[str, float | None]:
