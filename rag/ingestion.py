@@ -55,6 +55,10 @@ class IngestReport:
         return asdict(self)
 
 
+BATCH_CHUNKS = 256
+"""Chunks embedded and written together (the unit of durability and of progress)."""
+
+
 def content_hash(doc: Document) -> str:
     """Hash of everything stored about a document (text, structure, metadata)."""
     data = asdict(doc)
@@ -104,13 +108,14 @@ class Ingestor:
 
     def __init__(self, store: Store, vectors: VectorStore, embedder: Embedder,
                  limits: ReadLimits | None = None, target_tokens: int = 180,
-                 overlap_sentences: int = 1, batch_chunks: int = 256,
-                 progress: Callable[[], Progress] | None = None) -> None:
+                 overlap_sentences: int = 1, batch_chunks: int = BATCH_CHUNKS,
+                 progress: Callable[[], Progress] | None = None,
+                 pause: Callable[[], object] | None = None) -> None:
         self.store, self.vectors, self.embedder = store, vectors, embedder
         self.limits = limits or ReadLimits()
         self.target_tokens, self.overlap = target_tokens, overlap_sentences
         self.batch_chunks = batch_chunks
-        self.pause: Callable[[], object] | None = None  # called after each durable batch
+        self.pause = pause  # called after each durable batch
         self.progress_factory = progress or (lambda: Progress(enabled=False))
         self.report = IngestReport()
         self._pending: list[_Pending] = []

@@ -16,7 +16,7 @@ from rag.answers import Answer
 from rag.embedding import Embedder
 from rag.filters import SearchFilters
 from rag.index import VectorStore, drop_vector_store, open_vector_store
-from rag.ingestion import IngestReport, Ingestor
+from rag.ingestion import BATCH_CHUNKS, IngestReport, Ingestor
 from rag.lock import BusyError, FileLock, index_lock, writer_lock
 from rag.nodes import Hit, chunk_to_node, point_id
 from rag.progress import Progress
@@ -125,21 +125,19 @@ class Library:
         """Read files and folders, store new and changed documents, index their chunks.
 
         `pause` is called after every batch is durable in the store and the index (the web page
-        lets waiting readers in there); `batch_chunks` sets the batch size (default 256).
+        lets waiting readers in there); `batch_chunks` sets the batch size (default `BATCH_CHUNKS`).
         """
         show = self.settings.progress if progress is None else progress
         with self.writer_lock.hold(self.lock_wait, "ingest"):
-            ingestor = self._ingestor(limits, show)
-            ingestor.pause = pause
-            if batch_chunks:
-                ingestor.batch_chunks = batch_chunks
-            return ingestor.run([Path(p) for p in paths])
+            return self._ingestor(limits, show, pause, batch_chunks).run([Path(p) for p in paths])
 
-    def _ingestor(self, limits: ReadLimits | None = None, show: bool = False) -> Ingestor:
+    def _ingestor(self, limits: ReadLimits | None = None, show: bool = False,
+                  pause: Callable[[], object] | None = None, batch_chunks: int | None = None) -> Ingestor:
         return Ingestor(self.store, self.vectors, self.embedder, limits,
                         target_tokens=self.settings.chunk_target_tokens,
                         overlap_sentences=self.settings.chunk_overlap_sentences,
-                        progress=lambda: Progress(enabled=show))
+                        batch_chunks=batch_chunks or BATCH_CHUNKS,
+                        progress=lambda: Progress(enabled=show), pause=pause)
 
     def remove(self, doc_id: str) -> bool:
         """Delete one document from the store and the index; False if it was not there."""
