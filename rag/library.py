@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -47,7 +48,8 @@ class Library:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
                  reranker: Reranker | None = None, lock_wait: float = 0.0) -> None:
         self.settings = settings or Settings.from_env()
-        self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.embed_batch_size)
+        self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.embed_batch_size,
+                                             self.settings.embed_precision)
         self.bm25 = Bm25Encoder()
         self.lock_wait = lock_wait  # seconds to wait for another process's lock (0: fail at once)
         self.writer_lock: FileLock = writer_lock(self.settings.data_dir)
@@ -129,7 +131,43 @@ class Library:
         """
         show = self.settings.progress if progress is None else progress
         with self.writer_lock.hold(self.lock_wait, "ingest"):
-            return self._ingestor(limits, show, pause, batch_chunks).run([Path(p) for p in paths])
+            report = self._ingestor(limits, show, pause, batch_chunks).run([Path(p) for p in paths])
+            if report.chunks:
+                t0 = time.perf_counter()
+                if self._optimize_if_due(show):
+                    report.optimize_seconds = time.perf_counter() - t0
+            return report
+
+    def _optimize_if_due(self, show: bool) -> bool:
+        """Build the HNSW graphs of the embedded shard once `settings.optimize_after` passages
+        are searched by a full scan (a server does this itself)."""
+        due = self.settings.optimize_after and self.vectors.unindexed() >= self.settings.optimize_after
+        if not due:
+            return False
+        self._optimize(show)
+        return True
+
+    def _optimize(self, show: bool) -> bool:
+        waiting = self.vectors.unindexed()
+        if show and waiting:
+            print(f"building the search graph over {waiting:,} passages (a one-off; minutes for "
+                  f"hundreds of thousands)...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        changed = self.vectors.optimize()
+        if show and waiting:
+            print(f"search graph built in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        return changed
+
+    def optimize(self, progress: bool | None = None) -> dict[str, Any]:
+        """Merge the embedded shard's segments and build every HNSW graph now (`rag optimize`);
+        returns the passages that were outside a graph before and after, and the seconds taken."""
+        show = self.settings.progress if progress is None else progress
+        with self.writer_lock.hold(self.lock_wait, "optimize"):
+            before = self.vectors.unindexed()
+            t0 = time.perf_counter()
+            changed = self._optimize(show)
+            return {"unindexed_before": before, "unindexed_after": self.vectors.unindexed(),
+                    "optimized": changed, "seconds": round(time.perf_counter() - t0, 3)}
 
     def _ingestor(self, limits: ReadLimits | None = None, show: bool = False,
                   pause: Callable[[], object] | None = None, batch_chunks: int | None = None) -> Ingestor:
@@ -174,6 +212,7 @@ class Library:
                         batch = []
                 total += self._reindex_batch(batch, bar)
             self.store.set_model(self.embedder.name, self.embedder.dimension)
+            self._optimize_if_due(show)
             return total
 
     def _reindex_batch(self, batch: list[tuple[Document, list]], bar: Progress) -> int:

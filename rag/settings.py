@@ -29,6 +29,12 @@ def _env_int(var: str) -> int | None:
         raise ValueError(f"${var} must be a whole number of at least 1, not {raw!r}") from None
 
 
+QUANTIZATIONS = ("none", "int8")
+OPTIMIZE_AFTER = 20_000
+"""Passages whose dense vectors are not yet in an HNSW graph at which an ingest builds the graph
+(below this a full scan is as fast: 1.5 ms at 10k points, see bench/RESULTS.md)."""
+
+
 @dataclass
 class Settings:
     """Where the canonical store and the index live, and how to index.
@@ -41,6 +47,11 @@ class Settings:
     default) are passed to Qdrant when the collection is created; they need `qdrant_url` (the
     embedded engine is a single shard) and must be at least 1. An existing collection keeps
     the values it was created with (see docs/cluster.md).
+
+    `quantization` ("int8": scalar quantization of the dense vectors, kept in RAM, originals
+    on disk for rescoring), `hnsw_m` and `hnsw_ef_construct` also apply when the collection or
+    shard is created, on both engines. `optimize_after`: an ingest that leaves at least this many
+    passages outside the HNSW graph of the embedded shard builds it (0: never; `rag optimize`).
     """
 
     data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
@@ -48,7 +59,8 @@ class Settings:
     qdrant_api_key: str | None = None
     collection: str = "statements"
     embed_model: str = "all-MiniLM-L6-v2"
-    embed_batch_size: int = 64
+    embed_batch_size: int = 16
+    embed_precision: str = "auto"
     chunk_target_tokens: int = 180
     chunk_overlap_sentences: int = 1
     prefetch_limit: int = 100
@@ -56,9 +68,24 @@ class Settings:
     shard_number: int | None = None
     replication_factor: int | None = None
     write_consistency_factor: int | None = None
+    quantization: str = "none"
+    hnsw_m: int = 16
+    hnsw_ef_construct: int = 100
+    optimize_after: int = OPTIMIZE_AFTER
     progress: bool = True
 
     def __post_init__(self) -> None:
+        if self.embed_precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"embedding precision (--precision / $RAG_EMBED_PRECISION) must be auto, fp32 or "
+                             f"bf16, not {self.embed_precision!r}")
+        if self.quantization not in QUANTIZATIONS:
+            raise ValueError(f"--quantization must be one of {', '.join(QUANTIZATIONS)}, not {self.quantization!r}")
+        for name in ("hnsw_m", "hnsw_ef_construct"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 4:
+                raise ValueError(f"--{name.replace('_', '-')} must be a whole number of at least 4, not {value!r}")
+        if isinstance(self.optimize_after, bool) or not isinstance(self.optimize_after, int) or self.optimize_after < 0:
+            raise ValueError(f"optimize_after must be a whole number of at least 0, not {self.optimize_after!r}")
         given = {name: value for name, value in self.cluster_settings().items() if value is not None}
         for name, value in given.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -72,6 +99,11 @@ class Settings:
             raise ValueError(f"--write-consistency {consistency} needs at least {consistency} copies of each "
                              f"shard, but --replicas is {replicas}: Qdrant would fail every write")
 
+    def index_settings(self) -> dict[str, object]:
+        """Quantization and HNSW settings used when the index is created."""
+        return {"quantization": self.quantization, "hnsw_m": self.hnsw_m,
+                "hnsw_ef_construct": self.hnsw_ef_construct}
+
     def cluster_settings(self) -> dict[str, int | None]:
         """`shard_number`, `replication_factor`, `write_consistency_factor` (None: server default)."""
         return {name: getattr(self, name) for name in _CLUSTER_SETTINGS}
@@ -81,13 +113,19 @@ class Settings:
                  **overrides: object) -> "Settings":
         """Settings from arguments, then `RAG_DATA_DIR` / `RAG_QDRANT_URL` / `RAG_QDRANT_API_KEY`
         and, for a collection still to be created, `RAG_QDRANT_SHARDS` / `RAG_QDRANT_REPLICAS` /
-        `RAG_QDRANT_WRITE_CONSISTENCY` (an argument that is not None wins over its variable)."""
+        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_PRECISION` (an argument that is not None
+        wins over its variable)."""
         resolved_dir = data_dir or os.environ.get("RAG_DATA_DIR") or DEFAULT_DATA_DIR
         url = qdrant_url or os.environ.get("RAG_QDRANT_URL") or None
         key = os.environ.get("RAG_QDRANT_API_KEY") or None
         for name, (_, var) in _CLUSTER_SETTINGS.items():
             if overrides.get(name) is None:
                 overrides[name] = _env_int(var)
+        if overrides.get("quantization") is None and os.environ.get("RAG_QUANTIZATION"):
+            overrides["quantization"] = os.environ["RAG_QUANTIZATION"].strip()
+        overrides = {k: v for k, v in overrides.items() if v is not None or k in _CLUSTER_SETTINGS}
+        if overrides.get("embed_precision") is None and os.environ.get("RAG_EMBED_PRECISION"):
+            overrides["embed_precision"] = os.environ["RAG_EMBED_PRECISION"].strip()
         return cls(data_dir=Path(resolved_dir), qdrant_url=url, qdrant_api_key=key, **overrides)  # type: ignore[arg-type]
 
     @property
