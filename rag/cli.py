@@ -31,6 +31,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument("--write-consistency", type=int, metavar="N",
                          help="copies that must acknowledge a write (or $RAG_QDRANT_WRITE_CONSISTENCY; "
                          "server default 1)")
+    index = parser.add_argument_group(
+        "index layout", "used when the command creates the index (embedded or on a server); an "
+        "existing index keeps its own")
+    index.add_argument("--quantization", choices=["none", "int8"],
+                       help="int8: scalar-quantized dense vectors in RAM, a quarter of the memory, for "
+                       "collections of a million passages and more (or $RAG_QUANTIZATION; default none)")
+    index.add_argument("--hnsw-m", type=int, metavar="N", help="HNSW graph degree (default 16)")
+    index.add_argument("--hnsw-ef-construct", type=int, metavar="N",
+                       help="HNSW build-time search width (default 100)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="if another process is writing (or, with the embedded index, has it "
                         "open), wait up to SECONDS for it instead of failing at once (default 0)")
@@ -92,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     _common(p)
 
+    p = sub.add_parser("optimize", help="build the search graph of the embedded index now (ingest does "
+                       "it by itself once 20,000 passages wait for it)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _common(p)
+
     p = sub.add_parser("stats", help="documents, chunks, speakers, model")
     p.add_argument("--json", action="store_true")
     _common(p)
@@ -123,7 +138,9 @@ def _settings(args: argparse.Namespace, progress: bool = True) -> Settings:
     return Settings.from_env(data_dir=args.data_dir, qdrant_url=args.qdrant_url,
                              collection=args.collection, progress=progress, shard_number=args.shards,
                              replication_factor=args.replicas,
-                             write_consistency_factor=args.write_consistency)
+                             write_consistency_factor=args.write_consistency,
+                             quantization=args.quantization, hnsw_m=args.hnsw_m,
+                             hnsw_ef_construct=args.hnsw_ef_construct)
 
 
 def _print_hits(hits: list, as_json: bool) -> None:
@@ -198,6 +215,13 @@ def _run(args: argparse.Namespace) -> int:
                 return run_ask(lib, args)
             elif args.command == "show":
                 return _show(lib, args)
+            elif args.command == "optimize":
+                result = lib.optimize(progress=not quiet)
+                if args.json:
+                    print(json.dumps(result))
+                else:
+                    print(f"{result['unindexed_before']:,} passages were outside the search graph, "
+                          f"{result['unindexed_after']:,} now ({result['seconds']:.1f} s)")
             elif args.command == "remove":
                 if not lib.remove(args.doc_id):
                     print(f"error: no document {args.doc_id!r}; `rag stats` or `rag search` shows ids",

@@ -78,13 +78,18 @@ class EdgeVectorStore(BasePydanticVectorStore):
     dimension: int
     prefetch_limit: int = 100
     rrf_k: int = 60
+    quantization: str = "none"
+    hnsw_m: int = 16
+    hnsw_ef_construct: int = 100
     _shard: Any = PrivateAttr(default=None)
     _sparse_doc_fn: SparseFn = PrivateAttr()
     _sparse_query_fn: SparseFn = PrivateAttr()
 
     def __init__(self, path: Path, dimension: int, sparse_doc_fn: SparseFn, sparse_query_fn: SparseFn,
-                 prefetch_limit: int = 100, rrf_k: int = 60) -> None:
-        super().__init__(path=str(path), dimension=dimension, prefetch_limit=prefetch_limit, rrf_k=rrf_k)
+                 prefetch_limit: int = 100, rrf_k: int = 60, quantization: str = "none",
+                 hnsw_m: int = 16, hnsw_ef_construct: int = 100) -> None:
+        super().__init__(path=str(path), dimension=dimension, prefetch_limit=prefetch_limit, rrf_k=rrf_k,
+                         quantization=quantization, hnsw_m=hnsw_m, hnsw_ef_construct=hnsw_ef_construct)
         self._sparse_doc_fn = sparse_doc_fn
         self._sparse_query_fn = sparse_query_fn
         self._shard = self._open()
@@ -94,10 +99,20 @@ class EdgeVectorStore(BasePydanticVectorStore):
         return "EdgeVectorStore"
 
     def _config(self) -> Any:
+        """The shard layout (used only when the shard is created): `rag/layout.py`, HNSW settings,
+        and with quantization "int8" scalar-quantized dense vectors kept in RAM (the float
+        originals stay in the vector storage and rescore the top hits)."""
         q = _edge()
+        extra: dict[str, Any] = {}
+        if self.quantization == "int8":
+            extra["quantization_config"] = q.ScalarQuantizationConfig(
+                type=q.ScalarType.Int8, quantile=0.99, always_ram=True)
         return q.EdgeConfig(
             vectors={DENSE: q.EdgeVectorParams(size=self.dimension, distance=q.Distance.Cosine)},
             sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
+            hnsw_config=q.HnswIndexConfig(m=self.hnsw_m, ef_construct=self.hnsw_ef_construct,
+                                          full_scan_threshold=10_000),
+            **extra,
         )
 
     def _open(self) -> Any:
@@ -201,6 +216,18 @@ class EdgeVectorStore(BasePydanticVectorStore):
             scores.append(float(point.score))
             ids.append(str(point.id))
         return VectorStoreQueryResult(nodes=nodes, similarities=scores, ids=ids)
+
+    def unindexed(self) -> int:
+        """Points whose dense vector is in no HNSW graph yet (searched by a full scan). Qdrant Edge
+        counts a point's BM25 vector as indexed at once and its dense vector once `optimize`
+        has built the graph of its segment."""
+        info = self._shard.info()
+        return max(0, 2 * int(info.points_count) - int(info.indexed_vectors_count))
+
+    def optimize(self) -> bool:
+        """Merge segments and build the HNSW graphs (blocks; minutes at a million points).
+        True when something was optimized."""
+        return bool(self._shard.optimize())
 
     def flush(self) -> None:
         """Persist pending writes."""

@@ -21,10 +21,11 @@ def open_vector_store(settings: Settings, dimension: int, bm25: Bm25Encoder) -> 
             client, settings.collection, dimension, bm25.encode_documents, bm25.encode_queries,
             prefetch_limit=settings.prefetch_limit, rrf_k=settings.rrf_k,
             shard_number=settings.shard_number, replication_factor=settings.replication_factor,
-            write_consistency_factor=settings.write_consistency_factor,
+            write_consistency_factor=settings.write_consistency_factor, **settings.index_settings(),
         )
     return EdgeVectorStore(settings.edge_path, dimension, bm25.encode_documents, bm25.encode_queries,
-                           prefetch_limit=settings.prefetch_limit, rrf_k=settings.rrf_k)
+                           prefetch_limit=settings.prefetch_limit, rrf_k=settings.rrf_k,
+                           **settings.index_settings())  # type: ignore[arg-type]
 
 
 def drop_vector_store(store: VectorStore, settings: Settings) -> None:

@@ -33,6 +33,7 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    optimize_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -46,6 +47,8 @@ class IngestReport:
         line = (f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
                 f"{self.removed} removed, {self.failed} failed; {self.chunks} chunks embedded "
                 f"in {self.seconds:.1f} s ({rate:.1f} chunks/s)")
+        if self.optimize_seconds:
+            line += f"; search graph built in {self.optimize_seconds:.1f} s"
         if self.recovered:
             line += f"; finished the interrupted writes of {self.recovered} documents"
         return line

@@ -42,13 +42,15 @@ _CLUSTER_FLAGS = {"shard_number": "--shards", "replication_factor": "--replicas"
 
 def ensure_collection(client: QdrantClient, name: str, dimension: int, shard_number: int | None = None,
                       replication_factor: int | None = None,
-                      write_consistency_factor: int | None = None) -> None:
+                      write_consistency_factor: int | None = None, quantization: str = "none",
+                      hnsw_m: int = 16, hnsw_ef_construct: int = 100) -> None:
     """Create the collection with the shared layout, or check that an existing one matches it.
 
     Cluster settings are passed to `create_collection` (None: the server's default). An existing
     collection keeps the ones it was made with: where they differ from the ones asked for, a
     `CollectionSettingsWarning` says so. Workers that start at the same time may race to create
-    the collection: the loser finds it made and goes on."""
+    the collection: the loser finds it made and goes on. `quantization` "int8" adds scalar
+    quantization of the dense vectors (kept in RAM); `hnsw_m`/`hnsw_ef_construct` set the graph."""
     wanted = {"shard_number": shard_number, "replication_factor": replication_factor,
               "write_consistency_factor": write_consistency_factor}
     if not client.collection_exists(name):
@@ -57,6 +59,10 @@ def ensure_collection(client: QdrantClient, name: str, dimension: int, shard_num
                 collection_name=name,
                 vectors_config={DENSE: rest.VectorParams(size=dimension, distance=rest.Distance.COSINE)},
                 sparse_vectors_config={SPARSE: rest.SparseVectorParams(modifier=rest.Modifier.IDF)},
+                hnsw_config=rest.HnswConfigDiff(m=hnsw_m, ef_construct=hnsw_ef_construct),
+                quantization_config=(rest.ScalarQuantization(scalar=rest.ScalarQuantizationConfig(
+                    type=rest.ScalarType.INT8, quantile=0.99, always_ram=True))
+                    if quantization == "int8" else None),
                 **wanted,
             )
         except Exception:
@@ -151,6 +157,14 @@ class ServerVectorStore(QdrantVectorStore):
             ids.update(str(r.id) for r in records)
             if offset is None:
                 return ids
+
+    def unindexed(self) -> int:
+        """A server builds its HNSW graphs in the background: nothing for the client to do."""
+        return 0
+
+    def optimize(self) -> bool:
+        """A server optimizes on its own (its optimizer settings); nothing to do here."""
+        return False
 
     def flush(self) -> None:
         """Writes are acknowledged by the server; nothing to flush."""
