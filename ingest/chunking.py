@@ -111,8 +111,12 @@ def _pack(
     def estimate(a: int, b: int) -> int:
         return sum(c for _, c in units[a:b]) - base * (b - a - 1)
 
-    def fits(a: int, b: int) -> bool:
-        return count_tokens(text[units[a][0][0] : units[b - 1][0][1]]) <= max_tokens
+    known: dict[tuple[int, int], bool] = {}
+
+    def fits(a: int, b: int) -> bool:  # asked twice for most chunks: tokenize once
+        if (a, b) not in known:
+            known[(a, b)] = count_tokens(text[units[a][0][0] : units[b - 1][0][1]]) <= max_tokens
+        return known[(a, b)]
 
     spans: list[Span] = []
     first_new = 0  # first unit not yet in any chunk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -103,10 +104,18 @@ class Embedder:
         return int(self.model.max_seq_length)
 
     def count_tokens(self, text: str) -> int:
-        """Number of model tokens in `text`, special tokens included."""
+        """Number of model tokens in `text`, special tokens included (what the model would read
+        untruncated). Uses the model's own `tokenizer.json` in the Rust tokenizer directly, with
+        no truncation or padding: the transformers wrapper costs 3x as much per call, and
+        chunking calls this for every sentence (it was 44 % of ingest time outside the model)."""
         if self._tokenizer is None:
-            self._tokenizer = self.model.tokenizer
-        return len(self._tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(Path(MODELS[self.name][0]()) / "tokenizer.json"))
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            self._tokenizer = tokenizer
+        return len(self._tokenizer.encode(text, add_special_tokens=True).ids)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text. sentence-transformers sorts the texts

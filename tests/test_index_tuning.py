@@ -163,3 +163,10 @@ def test_bf16_vectors_match_float32(embedder):
     assert cosines.min() > 0.999
     # and they still tell the texts apart as float32 does
     assert np.array_equal(np.argsort(fp32 @ fp32.T, axis=1), np.argsort(bf16 @ bf16.T, axis=1))
+
+
+@pytest.mark.parametrize("text", ["", "Hello.", "Mr. Lavrov: «Да, конечно» — c'est ça!  Ünïcödé\ttabs\n\nand\u00a0nbsp",
+                                  "antidisestablishmentarianism " * 40, "😀 emoji, 中文, العربية"])
+def test_fast_token_count_equals_the_models_tokenizer(embedder, text):
+    expected = len(embedder.model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+    assert embedder.count_tokens(text) == expected
