@@ -60,6 +60,7 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        self._speakers: tuple[tuple[int, int], list[tuple[str, int]]] | None = None
         with self.conn:
             self.conn.executescript(_SCHEMA)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -238,12 +239,21 @@ class Store:
                 yield doc
 
     # -- overview -------------------------------------------------------------------------
+    def _version(self) -> tuple[int, int]:
+        """Changes by this connection and commits by any other one (SQLite's data_version)."""
+        return self.conn.total_changes, int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def speakers(self) -> list[tuple[str, int]]:
-        """Speakers of non-question chunks with their chunk counts, most frequent first."""
-        rows = self.conn.execute(
-            "SELECT speaker, COUNT(*) AS n FROM chunks WHERE speaker IS NOT NULL AND is_question = 0 "
-            "GROUP BY speaker ORDER BY n DESC, speaker")
-        return [(r["speaker"], r["n"]) for r in rows]
+        """Speakers of non-question chunks with their chunk counts, most frequent first.
+        Kept until the store changes: every ask and filtered search reads it, and the query
+        scans every chunk row (hundreds of ms at a million chunks)."""
+        version = self._version()
+        if self._speakers is None or self._speakers[0] != version:
+            rows = self.conn.execute(
+                "SELECT speaker, COUNT(*) AS n FROM chunks WHERE speaker IS NOT NULL AND is_question = 0 "
+                "GROUP BY speaker ORDER BY n DESC, speaker")
+            self._speakers = (version, [(r["speaker"], r["n"]) for r in rows])
+        return list(self._speakers[1])
 
     def sources(self) -> list[tuple[str, int]]:
         """Source labels with their document counts."""

@@ -170,3 +170,30 @@ def test_bf16_vectors_match_float32(embedder):
 def test_fast_token_count_equals_the_models_tokenizer(embedder, text):
     expected = len(embedder.model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
     assert embedder.count_tokens(text) == expected
+
+
+def test_speaker_list_is_cached_until_any_connection_writes(tmp_path):
+    from ingest.models import Chunk, Document
+    from rag.store import Store
+
+    def put(store: Store, doc_id: str, speaker: str) -> None:
+        text = f"{speaker} said something."
+        doc = Document(doc_id=doc_id, text=text, source_path=f"/x/{doc_id}.txt", format="txt")
+        chunk = Chunk(doc_id=doc_id, index=0, text=text, char_start=0, char_end=len(text), turn=0,
+                      speaker=speaker, is_question=False, page=None)
+        store.put_documents([(doc, "h-" + doc_id, [chunk], [doc_id + "-0"])])
+
+    path = tmp_path / "store.sqlite3"
+    mine, other = Store(path), Store(path)
+    put(mine, "a", "Lavrov")
+    assert mine.speakers() == [("Lavrov", 1)]
+    reads: list[str] = []
+    mine.conn.set_trace_callback(reads.append)
+    assert mine.speakers() == [("Lavrov", 1)]
+    assert not any("GROUP BY speaker" in sql for sql in reads)  # served from the cache
+    put(other, "b", "Wang Yi")  # a commit by another connection (another process, the web page)
+    assert sorted(mine.speakers()) == [("Lavrov", 1), ("Wang Yi", 1)]
+    put(mine, "c", "Wang Yi")  # and by this one
+    assert mine.speakers() == [("Wang Yi", 2), ("Lavrov", 1)]
+    mine.close()
+    other.close()
