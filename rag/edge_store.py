@@ -222,7 +222,8 @@ class EdgeVectorStore(BasePydanticVectorStore):
         counts a point's BM25 vector as indexed at once and its dense vector once `optimize`
         has built the graph of its segment."""
         info = self._shard.info()
-        return max(0, 2 * int(info.points_count) - int(info.indexed_vectors_count))
+        points = int(info.points_count)
+        return min(points, max(0, 2 * points - int(info.indexed_vectors_count)))
 
     def optimize(self) -> bool:
         """Merge segments and build the HNSW graphs (blocks; minutes at a million points).
