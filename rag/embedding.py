@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -50,6 +52,30 @@ def resolve_precision(precision: str) -> str:
     if precision == "auto":
         return "bf16" if cpu_has_bf16() else "fp32"
     return precision
+
+
+SMALL_CALL = 4
+"""Calls with at most this many texts (a query) run on one torch thread: as fast as two when the
+machine is idle, and when another process holds a core two threads wait on each other (a query
+took ~530 ms with 2 threads, 15 ms with 1, measured side by side; bench/RESULTS.md)."""
+_THREADS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _threads(count: int | None) -> Iterator[None]:
+    """Run the block with `count` torch threads (None: leave them), restoring them after."""
+    if count is None:
+        yield
+        return
+    import torch
+
+    with _THREADS_LOCK:
+        before = torch.get_num_threads()
+        torch.set_num_threads(count)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 # name -> (function returning a local model folder, dimension)
@@ -123,10 +149,12 @@ class Embedder:
         less padding and better cache use than 64); the norm is taken in float32 after the model."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=False,
-            convert_to_tensor=True, show_progress_bar=False,
-        )
+        model = self.model
+        with _threads(1 if len(texts) <= SMALL_CALL else None):
+            vectors = model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=False,
+                convert_to_tensor=True, show_progress_bar=False,
+            )
         out = vectors.float().cpu().numpy().astype(np.float32, copy=False)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (doc_id, idx)
 );
 CREATE INDEX IF NOT EXISTS chunks_speaker ON chunks(speaker);
+CREATE INDEX IF NOT EXISTS chunks_speaker_role ON chunks(speaker, is_question);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL NOT NULL);
 """
 

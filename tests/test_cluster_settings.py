@@ -259,4 +259,6 @@ def test_reindex_moves_an_embedded_collection_to_a_server(tmp_path, embedder, sa
     assert all(embedded), "every query finds something"
     for a, b in zip(embedded, server):
         assert [pid for pid, _ in a] == [pid for pid, _ in b]
-        assert [s for _, s in a] == pytest.approx([s for _, s in b], abs=2e-4)
+        # reindex embeds in other batches than ingest did; in bfloat16 a text's vector depends
+        # on its batch's padding by ~1e-3 (float32: ~1e-6), hence the tolerance
+        assert [s for _, s in a] == pytest.approx([s for _, s in b], abs=3e-3)

@@ -197,3 +197,20 @@ def test_speaker_list_is_cached_until_any_connection_writes(tmp_path):
     assert mine.speakers() == [("Wang Yi", 2), ("Lavrov", 1)]
     mine.close()
     other.close()
+
+
+def test_a_query_runs_on_one_thread_and_a_batch_on_all(embedder, monkeypatch):
+    import torch
+
+    seen: list[int] = []
+    real = embedder.model.encode
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(embedder.model, "encode", spy)
+    before = torch.get_num_threads()
+    embedder.embed_query("What did the minister say about the treaty?")
+    embedder.embed([f"sentence number {i} about trade" for i in range(12)])
+    assert seen == [1, before] and torch.get_num_threads() == before
