@@ -35,26 +35,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
 import json
 import os
 import pickle
-import platform
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ingest.models import Chunk, Document
-from rag.filters import date_bounds
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scale_common, also when loaded by a test
+
+from ingest.models import Chunk, Document  # noqa: E402
+from rag.filters import date_bounds  # noqa: E402
+from scale_common import machine, proc_status, read_speakers, versions, zipf_weights  # noqa: E402
 
 K = 10
 N_DAYS = (dt.date(2025, 12, 31) - dt.date(1990, 1, 1)).days + 1
@@ -79,38 +78,7 @@ class FilterSpec:
     until: str
 
 
-# -- machine ------------------------------------------------------------------------------------
-def proc_status() -> dict[str, float]:
-    """VmRSS, VmHWM, RssAnon and RssFile of this process in MB."""
-    out: dict[str, float] = {}
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(("VmRSS:", "VmHWM:", "RssAnon:", "RssFile:")):
-                key, value = line.split(":", 1)
-                out[key] = int(value.split()[0]) / 1024.0
-    return out
-
-
-def machine() -> dict[str, Any]:
-    """Cores, RAM, CPU model and the load average now."""
-    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": os.cpu_count(), "ram_gb": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
-            "load": list(os.getloadavg())}
-
-
-def versions() -> str:
-    """Python and the packages that matter here."""
-    found = []
-    for name in ("qdrant-edge-py", "llama-index-core", "sentence-transformers", "torch", "numpy"):
-        try:
-            found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            pass
-    return f"Python {platform.python_version()}; " + ", ".join(found)
-
-
+# -- measures -----------------------------------------------------------------------------------
 def disk_mb(path: Path) -> float:
     """Bytes of all files under `path`, in MB."""
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
@@ -182,19 +150,6 @@ def read_source(src: Path, scratch: Path) -> list[SourceDoc]:
     return docs
 
 
-def read_speakers(ungdc: Path, top: int = 500) -> list[str]:
-    """The `top` most frequent "speaker" values of a *.jsonl.gz file or a folder of them."""
-    files = sorted(ungdc.glob("*.jsonl.gz")) if ungdc.is_dir() else [ungdc]
-    counts: Counter[str] = Counter()
-    for f in files:
-        with gzip.open(f, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                name = (json.loads(line).get("speaker") or "").strip()
-                if name:
-                    counts[name] += 1
-    return [name for name, _ in counts.most_common(top)]
-
-
 def read_queries(path: Path, n: int) -> list[str]:
     """The first n query texts of a JSONL file (field "text")."""
     out = []
@@ -221,12 +176,6 @@ def prepare(src: Path, ungdc: Path, queries: Path, n_queries: int, cache: Path) 
 
 
 # -- copies ---------------------------------------------------------------------------------------
-def zipf_weights(n: int, s: float = 0.8) -> np.ndarray:
-    """Weights 1/rank^s, normalised."""
-    w = 1.0 / np.arange(1, n + 1) ** s
-    return w / w.sum()
-
-
 def iso_day(day: int) -> str:
     """Day number since 1990-01-01 -> ISO date."""
     return (dt.date(1990, 1, 1) + dt.timedelta(days=day)).isoformat()

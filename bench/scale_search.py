@@ -23,19 +23,14 @@ Each size runs in its own subprocess, so the resident memory (VmRSS / VmHWM from
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import pickle
-import platform
-import random
 import shutil
 import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,6 +43,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scale_common, also when loaded by a test
+from scale_common import machine, proc_status, read_speakers, versions, zipf_weights  # noqa: E402
+
 from rag.edge_store import EdgeVectorStore, _edge  # noqa: E402
 from rag.filters import SearchFilters  # noqa: E402
 from rag.layout import DENSE, SPARSE  # noqa: E402
@@ -58,37 +56,6 @@ K = 10
 MODES = {"hybrid": VectorStoreQueryMode.HYBRID, "dense": VectorStoreQueryMode.DEFAULT,
          "bm25": VectorStoreQueryMode.SPARSE}
 COLUMNS = ["hybrid", "hybrid+filter", "dense", "bm25"]
-
-
-# -- memory ------------------------------------------------------------------------------------
-def proc_status() -> dict[str, float]:
-    """VmRSS, VmHWM, RssAnon (heap) and RssFile (mapped files) of this process in MB."""
-    out: dict[str, float] = {}
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(("VmRSS:", "VmHWM:", "RssAnon:", "RssFile:")):
-                key, value = line.split(":", 1)
-                out[key] = int(value.split()[0]) / 1024.0
-    return out
-
-
-def machine() -> dict[str, Any]:
-    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": os.cpu_count(), "ram_gb": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
-            "load": os.getloadavg()}
-
-
-def versions() -> str:
-    names = ["qdrant-edge-py", "llama-index-core", "sentence-transformers", "torch", "numpy"]
-    found = []
-    for name in names:
-        try:
-            found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            pass
-    return f"Python {platform.python_version()}; " + ", ".join(found)
 
 
 # -- preparation: real points, speakers, queries -------------------------------------------------
@@ -119,14 +86,7 @@ def prepare(src: Path, cache: Path, queries_file: Path, n_queries: int, ungdc: P
     with open(cache / "points.pkl", "wb") as fh:
         pickle.dump({"sparse": sparse, "payloads": payloads, "src": str(src)}, fh)
 
-    counts: Counter[str] = Counter()
-    for f in sorted(ungdc.glob("*.jsonl.gz")):
-        with gzip.open(f, "rt") as fh:
-            for line in fh:
-                name = (json.loads(line).get("speaker") or "").strip()
-                if name:
-                    counts[name] += 1
-    speakers = [name for name, _ in counts.most_common(500)]
+    speakers = read_speakers(ungdc)
 
     texts = []
     with open(queries_file) as fh:
@@ -183,11 +143,6 @@ def date_int(d: int) -> tuple[str, int]:
 
 
 N_DAYS = 13148  # 1990-01-01 .. 2025-12-31
-
-
-def zipf_weights(n: int, s: float = 0.8) -> np.ndarray:
-    w = 1.0 / np.arange(1, n + 1) ** s
-    return w / w.sum()
 
 
 def build(store: EdgeVectorStore, n: int, dense: np.ndarray, sparse: list, payloads: list,

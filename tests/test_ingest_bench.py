@@ -4,23 +4,17 @@ stock llama-index pipeline it compares against really embeds and stores every re
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("ingest_throughput", ROOT / "bench" / "ingest_throughput.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ingest_throughput"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("ingest_throughput")
 
 
 def _corpus(folder: Path) -> list[dict]:

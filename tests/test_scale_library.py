@@ -5,16 +5,15 @@ answers with verified quotes, and the report carries the table."""
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import pickle
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import load_bench
+
 
 TEXTS = {
     "trade.txt": "The minister spoke about trade. Tariffs on steel imports will be lowered next year. "
@@ -42,11 +41,7 @@ QUESTIONS = ["Will tariffs on steel be lowered?", "What threatens coastal cities
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("scale_library", ROOT / "bench" / "scale_library.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["scale_library"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("scale_library")
 
 
 def _inputs(tmp_path: Path, embedder) -> tuple[Path, Path, Path]:

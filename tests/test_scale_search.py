@@ -3,23 +3,16 @@ filtered hybrid query it times returns only points of the asked speaker and date
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("scale_search", ROOT / "bench" / "scale_search.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["scale_search"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("scale_search")
 
 
 def _source(n: int = 40):
