@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from rag.settings import Settings
+from rag.settings import QUANTIZATIONS, Settings
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +34,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     index = parser.add_argument_group(
         "index layout", "used when the command creates the index (embedded or on a server); an "
         "existing index keeps its own")
-    index.add_argument("--quantization", choices=["none", "int8"],
+    index.add_argument("--quantization", choices=QUANTIZATIONS,
                        help="int8: scalar-quantized dense vectors in RAM, a quarter of the memory, for "
                        "collections of a million passages and more (or $RAG_QUANTIZATION; default none)")
     index.add_argument("--hnsw-m", type=int, metavar="N", help="HNSW graph degree (default 16)")

@@ -133,22 +133,21 @@ class Library:
         with self.writer_lock.hold(self.lock_wait, "ingest"):
             report = self._ingestor(limits, show, pause, batch_chunks).run([Path(p) for p in paths])
             if report.chunks:
-                t0 = time.perf_counter()
-                if self._optimize_if_due(show):
-                    report.optimize_seconds = time.perf_counter() - t0
+                report.optimize_seconds = self._optimize_if_due(show)
             return report
 
-    def _optimize_if_due(self, show: bool) -> bool:
+    def _optimize_if_due(self, show: bool) -> float:
         """Build the HNSW graphs of the embedded shard once `settings.optimize_after` passages
-        are searched by a full scan (a server does this itself)."""
-        due = self.settings.optimize_after and self.vectors.unindexed() >= self.settings.optimize_after
-        if not due:
-            return False
-        self._optimize(show)
-        return True
-
-    def _optimize(self, show: bool) -> bool:
+        are searched by a full scan (a server does this itself); the seconds it took, 0 if not due."""
         waiting = self.vectors.unindexed()
+        if not self.settings.optimize_after or waiting < self.settings.optimize_after:
+            return 0.0
+        t0 = time.perf_counter()
+        self._optimize(waiting, show)
+        return time.perf_counter() - t0
+
+    def _optimize(self, waiting: int, show: bool) -> bool:
+        """`vectors.optimize()`, announced when `waiting` passages are outside a graph."""
         if show and waiting:
             print(f"building the search graph over {waiting:,} passages (a one-off; minutes for "
                   f"hundreds of thousands)...", file=sys.stderr, flush=True)
@@ -165,7 +164,7 @@ class Library:
         with self.writer_lock.hold(self.lock_wait, "optimize"):
             before = self.vectors.unindexed()
             t0 = time.perf_counter()
-            changed = self._optimize(show)
+            changed = self._optimize(before, show)
             return {"unindexed_before": before, "unindexed_after": self.vectors.unindexed(),
                     "optimized": changed, "seconds": round(time.perf_counter() - t0, 3)}
 

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.embedding import PRECISIONS
+
 DEFAULT_DATA_DIR = ".rag"
 # collection settings for a cluster: (command-line flag, environment variable)
 _CLUSTER_SETTINGS = {"shard_number": ("--shards", "RAG_QDRANT_SHARDS"),
@@ -75,8 +77,8 @@ class Settings:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if self.embed_precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"embedding precision (--precision / $RAG_EMBED_PRECISION) must be auto, fp32 or "
+        if self.embed_precision not in PRECISIONS:
+            raise ValueError(f"embedding precision ($RAG_EMBED_PRECISION) must be auto, fp32 or "
                              f"bf16, not {self.embed_precision!r}")
         if self.quantization not in QUANTIZATIONS:
             raise ValueError(f"--quantization must be one of {', '.join(QUANTIZATIONS)}, not {self.quantization!r}")

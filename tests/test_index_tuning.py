@@ -152,7 +152,7 @@ def test_precision_names():
         resolve_precision("int3")
 
 
-def test_bf16_vectors_match_float32(embedder):
+def test_bf16_vectors_match_float32():
     texts = ["We will not accept any threat to our territorial integrity.",
              "The delegation supports the resolution on climate finance.",
              "Question: When will the troops leave? Answer: When the mission is done."]
