@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 from ingest.chunking import chunk_document
 from ingest.models import Chunk, Document, ReadError
 from ingest.readers import ReadLimits, iter_files, read_file
-from ingest.structure import parse_document
+from ingest.structure import PARSER_VERSION, parse_document
 from rag.embedding import Embedder
 from rag.index import VectorStore
 from rag.nodes import chunk_to_node, point_id
@@ -159,6 +159,8 @@ class Ingestor:
             self._fail(f"{path}: cannot read ({exc.strerror}); check the path and permissions")
             return
         prev = self.store.source_state(key)
+        if prev is not None and prev["parser"] != PARSER_VERSION:
+            prev = None  # read by an older parser: parse it again (unchanged documents are not re-embedded)
         if prev is not None and prev["size"] == st.st_size and prev["mtime_ns"] == st.st_mtime_ns:
             self._unchanged_file(key)
             return
@@ -168,7 +170,7 @@ class Ingestor:
             self._fail(f"{path}: cannot read ({exc.strerror}); check the path and permissions")
             return
         if prev is not None and prev["sha256"] == sha:
-            self.store.set_source(key, st.st_size, st.st_mtime_ns, sha)
+            self.store.set_source(key, st.st_size, st.st_mtime_ns, sha, PARSER_VERSION)
             self._unchanged_file(key)
             return
         seen: set[str] = set()
@@ -211,7 +213,7 @@ class Ingestor:
             for doc_id in gone:
                 self.store.delete_document(doc_id)
                 self.report.removed += 1
-        self.store.set_source(key, st.st_size, st.st_mtime_ns, sha)
+        self.store.set_source(key, st.st_size, st.st_mtime_ns, sha, PARSER_VERSION)
 
     def _unchanged_file(self, key: str) -> None:
         count = len(self.store.doc_ids_for_source(key))

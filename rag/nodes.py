@@ -25,7 +25,7 @@ def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
         "title": doc.title or "", "speaker": chunk.speaker or "",
         "speaker_key": (chunk.speaker or "").lower(), "date": doc.date or "",
         "source": doc.source or "", "doc_type": doc.doc_type or "", "is_question": chunk.is_question,
-        "role": "question" if chunk.is_question else "answer",
+        "role": "question" if chunk.is_question else "answer", "speaker_role": chunk.role or "",
         "turn": chunk.turn, "chunk": chunk.index, "char_start": chunk.char_start,
         "char_end": chunk.char_end, "source_url": doc.source_url or "", "place": doc.place or "",
     }
@@ -70,6 +70,7 @@ class Hit:
     place: str
     page: int | None
     point_id: str
+    role: str = ""  # the speaker's office or capacity ("Foreign Minister")
 
     @classmethod
     def from_node(cls, node: BaseNode, score: float) -> "Hit":
@@ -82,5 +83,5 @@ class Hit:
             is_question=bool(m.get("is_question")), turn=int(m.get("turn", 0)),
             chunk=int(m.get("chunk", 0)), source=m.get("source", ""),
             source_url=m.get("source_url", ""), place=m.get("place", ""), page=m.get("page"),
-            point_id=node.node_id,
+            point_id=node.node_id, role=m.get("speaker_role", ""),
         )
