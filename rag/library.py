@@ -18,9 +18,9 @@ from rag.answers import Answer
 from rag.embedding import Embedder
 from rag.filters import SearchFilters
 from rag.index import VectorStore, drop_vector_store, open_vector_store
-from rag.ingestion import BATCH_CHUNKS, IngestReport, Ingestor, content_hash
+from rag.ingestion import BATCH_CHUNKS, IngestReport, Ingestor, content_hash, embedded_nodes
 from rag.lock import BusyError, FileLock, index_lock, writer_lock
-from rag.nodes import Hit, chunk_to_node, point_id
+from rag.nodes import Hit, point_id
 from rag.progress import Progress
 from rag.rerank import Reranker
 from rag.settings import Settings
@@ -59,6 +59,7 @@ class Library:
         self.store = Store(self.settings.store_path)
         try:
             self.store.check_model(self.embedder.name, self.embedder.dimension)
+            self.store.check_index_context(self.settings.index_context)
             self.vectors: VectorStore = self._open_index()
         except BaseException:
             self.store.close()
@@ -177,7 +178,8 @@ class Library:
                         target_tokens=self.settings.chunk_target_tokens,
                         overlap_sentences=self.settings.chunk_overlap_sentences,
                         batch_chunks=batch_chunks or BATCH_CHUNKS,
-                        progress=lambda: Progress(enabled=show), pause=pause)
+                        progress=lambda: Progress(enabled=show), pause=pause,
+                        context=self.settings.index_context)
 
     def remove(self, doc_id: str) -> bool:
         """Delete one document from the store and the index; False if it was not there."""
@@ -203,7 +205,7 @@ class Library:
             drop_vector_store(self.vectors, self.settings)
             self.vectors = (open_vector_store(self.settings, self.embedder.dimension, self.bm25)
                             if self.settings.qdrant_url else self._open_edge())
-            ingestor = Ingestor(self.store, self.vectors, self.embedder)
+            ingestor = Ingestor(self.store, self.vectors, self.embedder, context=self.settings.index_context)
             total = 0
             with Progress(enabled=show, desc="reindex") as bar:
                 batch: list[tuple[Document, list]] = []
@@ -215,6 +217,7 @@ class Library:
                         batch = []
                 total += self._reindex_batch(batch, bar)
             self.store.set_model(self.embedder.name, self.embedder.dimension)
+            self.store.set_meta("index_context", "1" if self.settings.index_context else "0")
             self._optimize_if_due(show)
             return total
 
@@ -223,8 +226,8 @@ class Library:
         if not batch:
             return 0
         texts = [c.text for _, chunks in batch for c in chunks]
-        vectors = iter(self.embedder.embed(texts))
-        self.vectors.add([chunk_to_node(doc, c, next(vectors).tolist()) for doc, chunks in batch for c in chunks])
+        self.vectors.add(embedded_nodes([(doc, c) for doc, chunks in batch for c in chunks], self.embedder,
+                                        self.settings.index_context))
         self.vectors.flush()
         self.store.put_documents([(doc, content_hash(doc), chunks,
                                    [point_id(doc.doc_id, c.index) for c in chunks]) for doc, chunks in batch])

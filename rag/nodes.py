@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import BaseNode, MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 
 from ingest.models import Chunk, Document
 from rag.filters import date_bounds
@@ -39,15 +39,24 @@ def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
     return meta
 
 
-def chunk_to_node(doc: Document, chunk: Chunk, embedding: list[float] | None = None) -> TextNode:
-    """A TextNode whose embedded content is exactly the chunk text."""
+def chunk_to_node(doc: Document, chunk: Chunk, embedding: list[float] | None = None,
+                  context: str = "") -> TextNode:
+    """A TextNode whose text is exactly the chunk; what the index embeds and BM25 counts
+    (`node.get_content(MetadataMode.EMBED)`) is the `context` header (`rag.context`) and the chunk."""
     meta = chunk_metadata(doc, chunk)
+    meta["context"] = context
     return TextNode(
         id_=point_id(doc.doc_id, chunk.index), text=chunk.text, metadata=meta, embedding=embedding,
         start_char_idx=chunk.char_start, end_char_idx=chunk.char_end,
-        excluded_embed_metadata_keys=list(meta), excluded_llm_metadata_keys=list(meta),
+        excluded_embed_metadata_keys=[k for k in meta if k != "context"], excluded_llm_metadata_keys=list(meta),
+        metadata_template="{value}", text_template="{metadata_str}\n\n{content}",
         relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)},
     )
+
+
+def index_text(node: BaseNode) -> str:
+    """What the index embeds and counts for a node: its context header and its text."""
+    return node.get_content(metadata_mode=MetadataMode.EMBED)
 
 
 @dataclass

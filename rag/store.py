@@ -113,6 +113,23 @@ class Store:
                 f"run `rag reindex --data-dir {self.path.parent}` to rebuild the vectors with {name}"
             )
 
+    def check_index_context(self, context: bool) -> None:
+        """Record on first use whether passages are indexed with their context header; refuse
+        the other setting later (the vectors would not be comparable)."""
+        wanted = "1" if context else "0"
+        stored = self.get_meta("index_context")
+        if stored is None:
+            # a store from before context headers existed holds passages indexed without them
+            self.set_meta("index_context", wanted if not self.conn.execute(
+                "SELECT 1 FROM chunks LIMIT 1").fetchone() else "0")
+            stored = self.get_meta("index_context")
+        if stored != wanted:
+            have = "with" if stored == "1" else "without"
+            raise ModelMismatchError(
+                f"{self.path.parent} was indexed {have} passage context headers: run `rag reindex --data-dir "
+                f"{self.path.parent}` to rebuild the vectors {'without' if stored == '1' else 'with'} them "
+                f"(or set $RAG_INDEX_CONTEXT={stored})")
+
     def set_model(self, name: str, dimension: int) -> None:
         """Record the model after a reindex."""
         self.set_meta("embed_model", name)
