@@ -168,7 +168,7 @@ def test_us_briefing_bare_q_and_press_secretary_named_in_the_title():
     assert got == [("Dana Whitfield", False), ("Samuel Okafor", False), ("Question", True), ("Dana Whitfield", False),
                    ("Question", True), ("Dana Whitfield", False), ("Question", True),
                    ("Senior Administration Official", False), ("Senior Administration Official", False),
-                   ("Moderator", True), ("Question", True), ("Dana Whitfield", False)]
+                   ("Moderator", False), ("Question", True), ("Dana Whitfield", False)]
     assert _body(doc, 2).startswith("On the trade talks")
     assert {t.role for t in doc.turns if t.speaker == "Dana Whitfield"} == {"Press Secretary"}
     assert doc.date == "2025-03-03"
