@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--shared", type=Path, default=Path("../shared/data"),
                    help="the folder the labelled corpora are in (default ../shared/data); "
                    "documents of this repository are found without it")
-    p.add_argument("--split", choices=["dev", "test", "all"], default="all", help="only these documents")
+    p.add_argument("--split", default="all", help="only the documents of this split (dev, test2, ...; default all)")
     p.add_argument("--out", type=Path, required=True, help="folder for report.md and results.json")
 
 
@@ -144,6 +144,8 @@ def _run_turns(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     if not paths:
         raise FileNotFoundError("no labelled-turn files: pass FILE.jsonl or add eval/datasets/turns/*.jsonl")
     docs = [d for d in load_turn_set(paths) if args.split in ("all", d.split)]
+    if not docs:
+        raise ValueError(f"no labelled document in split {args.split!r}: use dev, test2 or all")
     results = score(docs, args.shared, Embedder().count_tokens)
     command = "rag eval " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[2:]))
     args.out.mkdir(parents=True, exist_ok=True)

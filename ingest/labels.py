@@ -33,8 +33,11 @@ from ingest.label_words import (
 )
 
 MAX_LABEL_CHARS = 220
+# "Nick Hurd: indicated dissent." records a gesture, not words
+STAGE_DIRECTION_RE = re.compile(r"^\(?(?:indicated (?:dissent|assent|agreement)|nodded|shook (?:his|her) head|"
+                                r"rose|interjecting)[.)]*$", re.I)
 DOT_LEADERS_RE = re.compile(r"\.{4,}|…{2,}|(?:\. ){4,}")
-LINE_START_RE = re.compile(r"^[ \t]*(?=\S)", re.M)
+LINE_START_RE = re.compile(r"^[ \t\u200b-\u200f\u2060\ufeff]*(?=\S)", re.M)  # invisible marks count as indentation
 Q_RE = re.compile(r"Q(?:[.:](?=\s|$)|(?=[ \t]+\S))")
 A_RE = re.compile(r"A[.:](?=\s)")
 _CAPS_NAME = r"(?:[A-Z][a-z]{1,2})?[A-ZÀ-Þ][A-ZÀ-Þ'’]+(?:-(?:[A-Z][a-z]{1,2})?[A-ZÀ-Þ][A-ZÀ-Þ'’]+)?"
@@ -129,8 +132,8 @@ def is_label(label: str) -> bool:
             return False
     if words[0].lower() in CONNECTORS or not TOKEN_RE.match(words[0]):
         return False
-    if not TOKEN_RE.match(words[-1]) or words[-1].endswith(","):
-        return False
+    if (not TOKEN_RE.match(words[-1]) and words[-1].lower() not in LABEL_LOWER_WORDS) or words[-1].endswith(","):
+        return False  # "..., Editor in Chief of Ogonyok magazine" may end lower-case
     return capitalised * 2 >= len(words)
 
 
@@ -165,15 +168,20 @@ def _colon_label(text: str, pos: int, line_end: int) -> tuple[str, int] | None:
     return None
 
 
-def _is_heading(rest: str, text: str, line_end: int, end: int) -> bool:
-    """A heading with a colon ("COVID-19: National Plan", "Australian Constitution: Uluru
-    Statement"): a short title-case phrase ends the line, and text follows on the next lines."""
+def _is_heading(label: str, rest: str, text: str, line_end: int, end: int) -> bool:
+    """A heading with a colon ("COVID-19: National Plan", "Macquarie Electorate: Bushfires"): a
+    short title-case phrase ends the line, and text follows on the next lines (for a one-word
+    phrase: a speaker's label follows, and the heading is not a speaker's office or name in capitals)."""
     words = rest.split()
-    if not 2 <= len(words) <= 10 or rest.rstrip()[-1:] in ".?!,;:—–-\"”'’)":
+    if not 1 <= len(words) <= 10 or rest.rstrip()[-1:] in ".?!,;:—–-\"”'’)":
         return False
     if not all(w[:1].isupper() or w.lower() in CONNECTORS or w[:1].isdigit() for w in words):
         return False
-    return bool(_next_line(text, line_end, end))
+    following = _next_line(text, line_end, end)
+    if len(words) == 1:
+        return (len(label.split()) >= 2 and not is_shouted(label) and bool(following)
+                and starts_with_label(following))
+    return bool(following)
 
 
 def _next_line(text: str, pos: int, end: int) -> str:
@@ -200,7 +208,8 @@ def _candidates(text: str, start: int, end: int) -> tuple[list[Label], list[Labe
             found.append(Label("A", pos, a.end(), "answer"))
             continue
         colon = _colon_label(text, pos, line_end)
-        if colon and is_label(colon[0]) and not _is_heading(text[colon[1]:line_end], text, line_end, end):
+        if colon and is_label(colon[0]) and not _is_heading(colon[0], text[colon[1]:line_end], text, line_end, end) \
+                and not STAGE_DIRECTION_RE.match(text[colon[1]:line_end].strip()):
             found.append(Label(colon[0], pos, colon[1], "colon"))
             continue
         stop = STOP_RE.match(text, pos, line_end + 1)
@@ -255,7 +264,8 @@ def find_labels(text: str, start: int = 0, end: int | None = None) -> list[Label
 
 
 TITLED_STOP_RE = re.compile(
-    r"(?P<label>The President|The Vice President|"
+    r"(?P<label>The (?:Vice )?President|The (?:Attorney General|Secretary(?: of (?:the )?[A-Z][a-z]+)?|"
+    r"Press Secretary|Chairman|Moderator)|"
     r"(?:(?:Mr|Ms|Mrs|Miss|Dr)\.|President|Governor|Senator|Vice President|Secretary|Ambassador|General)"
     r"[ \t]+[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z][a-z]+[ \t]+[A-Z][a-z'’]+)\.[ \t]+(?=[A-Z\"“‘'])")
 

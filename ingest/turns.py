@@ -38,6 +38,8 @@ ROLE_ALIASES = {"pm": "prime minister", "presidente": "president", "presidenta":
                 "premier ministre": "prime minister", "chairperson": "chair", "chairman": "chair",
                 "chairwoman": "chair"}
 HEADS_OF = {"president": "president", "prime minister": "prime minister"}
+CHAIRS = frozenset({"presiding officer", "speaker pro tempore", "president pro tempore", "acting president pro tempore",
+                    "deputy speaker", "speaker", "chair", "deputy president", "chairman of committees"})
 
 
 @dataclass
@@ -251,7 +253,7 @@ def _full_name_in_text(surname: str, text: str, role: str | None = None,
     honorific ("MR. OKAFOR" after "I'm pleased to welcome Samuel Okafor")."""
     if not text or len(surname) < 2:
         return None
-    pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+[A-Z]\.)*)\s+"
+    pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+[A-Z]\.)*(?:\s+(?:[Ii]bn|[Bb]in|[Aa]l|[Dd]e|[Vv]an|[Vv]on|da|di))*)\s+"
                          + re.escape(surname).replace("'", "['’]") + r"\b")
     firsts: Counter[str] = Counter()
     introduced: set[str] = set()
@@ -307,7 +309,9 @@ class _Resolver:
             if i.speaker and not i.role_only and not i.is_question and not i.anonymous)
         self.introduced = _self_introductions(labels, infos, text)
         self.stop_labels = sum(label.form == "stop" and HONORIFIC_STOP_RE.match(label.label) is not None
-                               for label in labels) >= 2
+                               for label in labels) >= 2 and (
+            bool(ctx.title and re.search(r"congressional record|senate|house of representatives", ctx.title, re.I))
+            or any(role_key(i.role or i.speaker) in CHAIRS for i in infos if i.role_only or i.role))
         self.people_roles: dict[str, str] = {name: role for name, role in ctx.people if role}
         if ctx.main_speaker and ctx.main_role:
             self.people_roles.setdefault(ctx.main_speaker, ctx.main_role)
@@ -354,6 +358,8 @@ class _Resolver:
         key = role_key(role)
         if key in self.roles:
             return self.roles[key]
+        if key in CHAIRS:
+            return None  # chairs change during a sitting: a name given later is not this chair's
         if key in self.global_roles:
             return self.global_roles[key]
         main_may_hold = self.ctx.main_speaker and key in DOC_SPEAKER_ROLES and (
