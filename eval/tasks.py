@@ -87,7 +87,8 @@ def statements_task(data_dir: Path, corpus: Path | None = None, redteam: bool = 
         _existing([PARAPHRASE], "the paraphrase set")
         extra.append(QuestionSet(
             "paraphrase", lambda lib: resolve_gold_spans(load_eval_set(PARAPHRASE), lib), unit="passage",
-            notes=[f"questions: {PARAPHRASE.name}, worded without any BM25 term of their gold sentences",
+            notes=[f"file: {PARAPHRASE.name}; each question is worded without any BM25 term of its "
+                   "gold sentences",
                    "relevance at passage level: a retrieved passage is relevant when it overlaps a gold "
                    "span; 'gold passage in top 5' (hit_rate@5) counts questions with one in the top 5"]))
     return EvalTask("statements", data_dir, inputs, load, unit="doc", extra_sets=extra,
