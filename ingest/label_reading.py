@@ -158,8 +158,14 @@ def _parentheticals(label: str) -> list[str]:
     return [m.group(1).strip() for m in PAREN_CONTENT_RE.finditer(label) if m.group(1).strip()]
 
 
+ORDINALS = frozenset("one two three four five 1 2 3 4 5 #1 #2 #3 a b c".split())
+
+
 def _is_anonymous(words: list[str]) -> bool:
+    """ "SENIOR ADMINISTRATION OFFICIAL", "SENIOR STATE DEPARTMENT OFFICIAL TWO", "MODERATOR"."""
     lows = [w.lower().strip(",.") for w in words]
+    while len(lows) > 1 and lows[-1] in ORDINALS:
+        lows = lows[:-1]
     return bool(lows) and lows[-1] in ANONYMOUS_HEADS and all(
         w in ANONYMOUS_QUALIFIERS or w in ANONYMOUS_HEADS or w in CONNECTORS for w in lows)
 

@@ -120,7 +120,7 @@ ROLE_WORDS = frozenset(
     defense finance healthcare health interior commissioner emir king queen crown prince princess
     ruling patriarch metropolitan mayor premier treasurer senator ambassador acting press
     presidential attorney-general attorney chief executive officer leader member board management
-    spokesman spokeswoman spokesperson representative envoy special adviser advisor advisers advisors aide
+    spokesman spokeswoman spokesperson representative envoy special adviser advisor advisers advisors aide senators
     assistant commander admiral colonel lieutenant major captain sergeant marshal dr mr mrs ms sir dame lord
     lady hon honourable honorable opposition shadow state federation council committee
     corporation bank company fund agency service ministry department office chamber commission
