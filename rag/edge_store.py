@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from llama_index.core.bridge.pydantic import PrivateAttr
-from llama_index.core.schema import BaseNode
+from llama_index.core.schema import BaseNode, MetadataMode
 from llama_index.core.vector_stores.types import (
     BasePydanticVectorStore,
     FilterCondition,
@@ -105,8 +105,9 @@ class EdgeVectorStore(BasePydanticVectorStore):
         """Upsert nodes with their dense embedding and a BM25 vector of their text."""
         if not nodes:
             return []
+        # BM25 counts what the dense model embeds: the passage with its context header
         self.edge_index.upsert([n.node_id for n in nodes], [n.get_embedding() for n in nodes],
-                               [n.get_content() for n in nodes],
+                               [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes],
                                [node_to_metadata_dict(n, remove_text=False, flat_metadata=False) for n in nodes])
         return [n.node_id for n in nodes]
 
