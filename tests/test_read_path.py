@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 HEAVY = ("torch", "transformers", "sentence_transformers", "gradio", "matplotlib", "llama_index",
          "qdrant_client", "pandas", "scipy")
-FILES = [SAMPLE / "seed", SAMPLE / "kremlin", SAMPLE / "pm"]
+FILES = [SAMPLE / "seed", SAMPLE / "html"]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def small_data(tmp_path_factory, embedder) -> Path:
     data = tmp_path_factory.mktemp("read-path")
     with Library(Settings(data_dir=data, progress=False), embedder=embedder) as lib:
         report = lib.ingest(FILES)
-    assert report.ok and report.chunks > 50
+    assert report.ok and report.chunks > 30
     return data
 
 
@@ -133,8 +133,9 @@ def test_server_path_returns_the_same_hits(tmp_path, small_data, embedder):
     server = Settings(data_dir=tmp_path / "d", qdrant_url=f"path:{tmp_path / 'q'}", progress=False)
     with Library(server, embedder=embedder) as lib:
         lib.ingest(FILES)
-        got = {(q, m): [h.point_id for h in lib.search(q, k=5, mode=m)] for q in QUERIES[:3]
-               for m in ("hybrid", "dense", "bm25")}
+        got = {(q, m): lib.search(q, k=5, mode=m) for q in QUERIES[:3] for m in ("hybrid", "dense", "bm25")}
     with Library(Settings(data_dir=small_data, progress=False), embedder=embedder) as lib:
-        for (q, m), ids in got.items():
-            assert [h.point_id for h in lib.search(q, k=5, mode=m)] == ids, (q, m)
+        for (q, m), hits in got.items():
+            edge = lib.search(q, k=5, mode=m)  # exact RRF ties: each engine orders them its own way
+            assert _same_ranking(edge, hits), (q, m, [(h.point_id, h.score) for h in edge],
+                                               [(h.point_id, h.score) for h in hits])
