@@ -202,7 +202,7 @@ class Library:
                             if self.settings.qdrant_url else self._open_edge())
             ingestor = Ingestor(self.store, self.vectors, self.embedder)
             total = 0
-            with Progress(enabled=show, desc="reindex") as bar:
+            with Progress(enabled=show, desc="reindex", total=len(self.store.doc_ids())) as bar:
                 batch: list[tuple[Document, list]] = []
                 for doc in self.store.iter_documents():
                     batch.append((doc, ingestor.chunk(doc)))
