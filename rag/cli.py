@@ -170,7 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rag` console script; returns the exit code."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "out", None) is not None and not getattr(args, "export", None):
+        parser.error("--out names the file for --export: add --export csl-json, ris, bibtex or markdown")
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         if args.command == "reindex":  # it recreates the collection with the settings asked for

@@ -314,8 +314,9 @@ def test_cli_export_of_an_abstention_and_bad_flags(data_dir, tmp_path, capsys) -
     captured = capsys.readouterr()
     assert captured.out == "" and "nothing to export" in captured.err
 
-    assert main(_ask(data_dir, "--out", str(tmp_path / "x.ris"))) == 2
-    assert "add --export" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # at once, before the library is opened
+        main(_ask(data_dir, "--out", str(tmp_path / "x.ris")))
+    assert exc.value.code == 2 and "add --export" in capsys.readouterr().err
     assert main(_ask(data_dir, "--export", "ris", "--out", str(tmp_path / "missing" / "x.ris"))) == 2
     assert "no folder" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
