@@ -29,6 +29,8 @@ IGNORED_PAREN_RE = re.compile(
     r"^(?:through|via)\s+(?:an\s+)?interpret(?:er|ation)$|^via\s+video\s*(?:link|conference)?$|^inaudible$|"
     r"^cont(?:inued|inuing|'d|’d)?\.?$|^speaking\s+after\b.*$|^in\s+\w+$|^off[- ]mic(?:rophone)?$|"
     r"^\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?$|^via\s+\w+$|^interpreted$|^by\s+video$|^online$", re.I)
+RUN_TOGETHER_RE = re.compile(r"^(Minister|Premier|President|Senator|Treasurer|Governor|Mayor|Secretary|Chairman)"
+                             r"([a-z]{3,})$", re.I)
 OF_STATE_RE = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+(?P<surname>[A-Z][\w'’-]+)\s+of\s+(?P<state>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)$")
 PERSON_PAREN_RE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame)\.?\s+)?[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,4}$")
 
@@ -228,13 +230,15 @@ def read_label(label: str, form: str = "colon") -> SpeakerInfo:
     qmatch = QUESTION_HEAD_RE.match(core)
     if qmatch:
         word = qmatch.group("word").lower()
-        return SpeakerInfo(speaker=QUESTION_WORDS.get(word, word.title()), is_question=True, has_role=False,
-                           anonymous=word == "moderator")
+        return SpeakerInfo(speaker=QUESTION_WORDS.get(word, word.title()), is_question=True, has_role=False)
     first = core.split()[0] if core.split() else ""
     if len(core.split()) >= 3 and first.lower() not in ROLE_WORDS and len(first) >= 7:
         fixed = next((r for r in ROLE_WORDS if len(r) >= 7 and _one_edit(first.lower(), r)), None)
         if fixed:  # "RESIDENTE ANDRÉS MANUEL LÓPEZ OBRADOR": a misprinted office
             core = fixed.capitalize() + core[len(first):]
+    run_together = RUN_TOGETHER_RE.match(core) if len(core.split()) == 1 else None
+    if run_together and run_together.group(1).lower() in ROLE_ONLY_WORDS:
+        core = f"{run_together.group(1)} {run_together.group(2).capitalize()}"  # "MINISTERGAY" -> "Minister Gay"
     fuzzy = misspelt_question_word(core) if len(core.split()) == 1 else None
     if fuzzy:
         return SpeakerInfo(speaker=QUESTION_WORDS[fuzzy], is_question=True, has_role=False)

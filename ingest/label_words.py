@@ -61,7 +61,7 @@ QUESTION_WORDS = {
     "comment": "Comment", "journalist": "Journalist", "journalists": "Journalist",
     "reporter": "Journalist", "reporters": "Journalist", "media": "Journalist",
     "press": "Journalist", "correspondent": "Journalist", "host": "Host", "presenter": "Host",
-    "interviewer": "Interviewer", "moderator": "Moderator", "anchor": "Host", "compere": "Host",
+    "interviewer": "Interviewer", "anchor": "Host", "compere": "Host",
     "caller": "Caller", "audience": "Audience", "audience member": "Audience",
     "participant": "Participant", "voice": "Voice", "unidentified": "Unidentified",
     "student": "Student", "call centre operator": "Call Centre Operator",
@@ -72,7 +72,7 @@ QUESTION_WORDS = {
 }
 QUESTION_HEAD_RE = re.compile(
     r"^(?P<word>questions?|q|remark|reply|response|comment|journalists?|reporters?|media|press|"
-    r"correspondent|host|presenter|interviewer|moderator|anchor|compere|caller|audience(?: member)?|"
+    r"correspondent|host|presenter|interviewer|anchor|compere|caller|audience(?: member)?|"
     r"participant|voice|unidentified|student|call centre operator|pregunta|interlocutora?|reporter[oa]|periodista|"
     r"interpreter|translator|intérprete)"
     r"(?P<rest>(?:\s+(?:\d+|[A-Z]|#\d+|(?:from|to|at|in|de)\b.*))?)$",
@@ -138,7 +138,17 @@ ROLE_WORDS = frozenset(
     economía energía bienestar comunicaciones transportes trabajo cultura
     arqueólogo arqueóloga doctor doctora licenciado licenciada ingeniero ingeniera maestro maestra
     senador senadora diputado diputada procurador procuradora consejero consejera
-    parliamentary under-secretary paymaster solicitor-general solicitor lord-advocate""".split()
+    parliamentary under-secretary paymaster solicitor-general solicitor lord-advocate
+    journalist journalists correspondent correspondents reporter reporters editor editors editor-in-chief
+    chief-editor anchor presenter columnist commentator newspaper newspapers magazine agency agencies news
+    radio television tv channel broadcaster network gazette gazeta bureau moderator""".split()
+)
+# Lower-case words a label may hold beside its capitalised ones ("Editor-in-chief of the Kommersant
+# newspaper Sergei Yakovlev:", "Director General of the Interfax news agency Mikhail Komissar:").
+LABEL_LOWER_WORDS = frozenset(
+    """newspaper newspapers magazine agency news channel radio television tv station network journal daily
+    weekly programme program editor-in-chief correspondent journalist columnist commentator host presenter
+    anchor reporter i""".split()  # "Argumenty i Fakty"
 )
 DOC_SPEAKER_ROLES = frozenset({"prime minister", "pm", "the prime minister", "president", "the president"})
 

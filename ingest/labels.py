@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.label_words import (
-    ABBREV_DOT_RE, CAMEL_RE, CONNECTORS, GROUP_RE, MAX_LABEL_WORDS, MAX_SHOUTED_LABEL_WORDS,
+    ABBREV_DOT_RE, CAMEL_RE, CONNECTORS, GROUP_RE, LABEL_LOWER_WORDS, MAX_LABEL_WORDS, MAX_SHOUTED_LABEL_WORDS,
     NOT_SPEAKER_PHRASES, NOT_SPEAKER_WORDS, NOT_SPEAKERS, PAREN_RE, QUESTION_HEAD_RE, ROLE_ONLY_WORDS,
     SALUTATION_WORDS, SENTENCE_PUNCT_RE, TOKEN_RE, VOICE_RE,
 )
@@ -124,7 +124,7 @@ def is_label(label: str) -> bool:
             return False  # "Stage 2:", "Item 1:", "COVID-19:"
         if TOKEN_RE.match(word):
             capitalised += 1
-        elif word.lower().rstrip(",") not in CONNECTORS:
+        elif word.lower().rstrip(",") not in CONNECTORS and word.lower().rstrip(",") not in LABEL_LOWER_WORDS:
             return False
     if words[0].lower() in CONNECTORS or not TOKEN_RE.match(words[0]):
         return False
@@ -153,7 +153,7 @@ def _colon_label(text: str, pos: int, line_end: int) -> tuple[str, int] | None:
             after = text[i + 1] if i + 1 < len(text) else "\n"
             if not label:
                 return None
-            if not after.isspace():
+            if not after.isspace() and after not in "—–":  # "The President:—and the question"
                 # "OBRADOR:Buenos días." only for a label in capitals; never "10:30", "http://"
                 if not (is_shouted(strip_parentheticals(label)) and (after.isalpha() or after in "\"“¿¡")):
                     return None
@@ -231,7 +231,59 @@ def find_labels(text: str, start: int = 0, end: int | None = None) -> list[Label
         repeats = max(Counter(lab.label for lab in lines).values()) >= 2
         if repeats or SEPARATOR_RE.search(text, start, end):
             labels.extend(lines)
+    titled = _titled_stops(text, start, end)
+    if len(titled) >= 3 and colon_count < len(titled) and not stops:
+        counts = Counter(lab.label for lab in titled)
+        if sum(n >= 2 for n in counts.values()) >= 2:
+            taken = {lab.start for lab in labels}
+            labels.extend(lab for lab in titled if lab.start not in taken)
+    labels.extend(_mid_line(text, start, end, labels))
     return sorted(labels, key=lambda lab: lab.start)
+
+
+TITLED_STOP_RE = re.compile(
+    r"(?P<label>(?:(?:Mr|Ms|Mrs|Miss|Dr)\.|President|Governor|Senator|Vice President|Secretary|Ambassador|General)"
+    r"[ \t]+[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z][a-z]+[ \t]+[A-Z][a-z'’]+)\.[ \t]+(?=[A-Z\"“‘'])")
+
+
+def _titled_stops(text: str, start: int, end: int) -> list[Label]:
+    """Mixed-case labels ended by a full stop at line starts ("Jim Lehrer. Good evening",
+    "Governor Clinton. I think ..."): kept only when several of them repeat (see `find_labels`)."""
+    found = []
+    for match in LINE_START_RE.finditer(text, start, end):
+        stop = TITLED_STOP_RE.match(text, match.end(), end)
+        if stop and is_label(stop.group("label")):
+            found.append(Label(stop.group("label"), match.end(), stop.end() - 1, "stop"))
+    return found
+
+
+# Labels known everywhere, found even inside a line when a transcript lost its line breaks
+# ("... good morning.PM: Good morning.HOST: ...").
+COMMON_SHOUTED = ("PRIME MINISTER", "THE PRESIDENT", "PM", "HOST", "JOURNALIST", "QUESTION", "PRESENTER",
+                  "INTERVIEWER", "REPORTER", "CALLER")
+
+
+def _mid_line(text: str, start: int, end: int, labels: list[Label]) -> list[Label]:
+    """Labels that start inside a line, right after the end of a sentence: a label this document
+    uses at line starts, in capitals, or one of the common ones ("PM:", "HOST:")."""
+    known = {lab.label for lab in labels if lab.form in ("colon", "stop") and is_shouted(strip_parentheticals(lab.label))}
+    known |= set(COMMON_SHOUTED)
+    known = {k for k in known if len(k) >= 2}
+    if not known:
+        return []
+    pattern = re.compile(r"(?<=[.?!…\"”’)\-—–])[ \t]*(?P<label>" + "|".join(
+        re.escape(k) for k in sorted(known, key=len, reverse=True)) + r")(?P<delim>[:.])[ \t]*(?=[\S])")
+    taken = {lab.start for lab in labels}
+    found = []
+    for match in pattern.finditer(text, start, end):
+        at = match.start("label")
+        line_start = text.rfind("\n", 0, at) + 1
+        if at in taken or not text[line_start:at].strip():
+            continue  # at a line start: found already
+        if match.group("delim") == "." and match.group("label") not in {lab.label for lab in labels}:
+            continue  # "... the PM." ends a sentence; a full stop marks a label only where the document uses it
+        found.append(Label(match.group("label"), at, match.end("delim"), "colon"))
+    return found
 
 
 def starts_with_label(line: str) -> bool:

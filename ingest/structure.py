@@ -20,6 +20,11 @@ from ingest.turns import TurnContext, is_label, normalise_person, read_label, sp
 
 ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
+PARSER_VERSION = "2"
+"""Bumped when the structure parser changes what it finds (turns, speakers, roles): stored
+documents of an older version are parsed again by `rag reindex`, and their files by the next
+`rag ingest` that names them."""
+
 # --- page furniture -------------------------------------------------------------------------
 TOP_FURNITURE_RE = re.compile(
     r"^(?:UNITED24\b.*|.*\bMake a charitable donation in support of Ukraine!?"
@@ -422,4 +427,37 @@ def parse_document(raw: RawDocument) -> Document:
         turns=turns,
         page_starts=_remap_pages(raw.page_starts, start, end),
         extra=extra,
+        source_meta=dict(meta),
+        parser=PARSER_VERSION,
     )
+
+
+
+def reparse(doc: Document) -> Document:
+    """The stored document parsed again by this version of the parser, from its stored text and
+    the metadata its source gave (for documents stored before that metadata was kept, what the
+    store holds: title, date, place, ..., and the speaker its role labels were given). Keeps its
+    id and source path; nothing of the stored text is lost (furniture was cut when it was stored)."""
+    meta = dict(doc.source_meta) if doc.source_meta else _stored_metadata(doc)
+    raw = RawDocument(text=doc.text, source_path=doc.source_path, origin=doc.doc_id, format=doc.format,
+                      metadata=meta, page_starts=list(doc.page_starts))
+    fresh = parse_document(raw)
+    fresh.doc_id, fresh.source_path = doc.doc_id, doc.source_path
+    if not doc.source_meta:
+        fresh.source_meta = {}
+    return fresh
+
+
+def _stored_metadata(doc: Document) -> dict[str, Any]:
+    """Metadata rebuilt from what an older store kept about a document."""
+    meta: dict[str, Any] = {k: v for k, v in {
+        "title": doc.title, "date": doc.date, "place": doc.place, "source_url": doc.source_url,
+        "source": doc.source, "organisation": doc.organisation, "doc_number": doc.doc_number,
+    }.items() if v}
+    meta.update(doc.extra)
+    roles = {"pm", "prime minister", "the prime minister", "president", "the president"}
+    for turn in doc.turns:
+        if turn.speaker and not turn.is_question and (turn.label is None or turn.label.strip().lower() in roles):
+            meta["speaker"] = turn.speaker  # the record's speaker, as the old parser read it
+            break
+    return meta

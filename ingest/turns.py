@@ -23,6 +23,7 @@ from ingest.label_words import CONNECTORS, DOC_SPEAKER_ROLES, NOT_SPEAKERS, PERS
 from ingest.labels import Label, find_labels, is_label, is_shouted, strip_parentheticals
 from ingest.models import Turn
 from ingest.offices import guess_country, holder
+from ingest.questioners import mark_questioners
 
 __all__ = ["Label", "SpeakerInfo", "TurnContext", "find_labels", "is_label", "normalise_person", "read_label",
            "resolve_speakers", "split_turns", "strip_parentheticals"]
@@ -147,6 +148,38 @@ def _expand_by_honorific(name: str, text: str) -> str:
     return name
 
 
+SELF_INTRODUCED = frozenset({"moderator", "host", "chair", "presenter", "interviewer"})
+SELF_INTRO_RE = re.compile(r"\b(?:I am|I'm|This is|My name is)\s+(?P<name>[A-Z][a-z]+(?:\s+[A-Z]\.)*\s+[A-Z][\w'’-]+)\b")
+
+
+def _self_introductions(labels: list[Label], infos: list[SpeakerInfo], text: str) -> dict[str, str]:
+    """The names anonymous chairs give themselves: a "MODERATOR" whose turns (or the unlabelled
+    opening before the first label) say "I am Edwin Newman, moderator of ..." is Edwin Newman."""
+    found: dict[str, str] = {}
+    opening = text[:labels[0].start] if labels else ""
+    for i, (label, info) in enumerate(zip(labels, infos)):
+        key = role_key(info.role)
+        if not info.anonymous or key not in SELF_INTRODUCED or key in found:
+            continue
+        end = labels[i + 1].start if i + 1 < len(labels) else len(text)
+        for body in (text[label.body_start:end], opening):
+            match = SELF_INTRO_RE.search(body[:3000])
+            if match:
+                found[key] = match.group("name")
+                break
+    return found
+
+
+def _in_document_form(name: str, text: str) -> str:
+    """A name as the document writes it with middle initials: "Gerald Ford" -> "Gerald R. Ford"."""
+    words = name.split()
+    if len(words) != 2:
+        return name
+    pattern = re.compile(rf"\b{re.escape(words[0])}\s+((?:[A-Z]\.\s*)+){re.escape(words[1])}\b")
+    forms = Counter(" ".join(m.group(1).split()) for m in pattern.finditer(text))
+    return f"{words[0]} {forms.most_common(1)[0][0]} {words[1]}" if forms else name
+
+
 def _known_names(ctx: TurnContext, infos: list[SpeakerInfo], text: str) -> list[str]:
     """Full names (two words or more) the document gives: labels, main speaker, title, header blocks."""
     names = [i.speaker for i in infos if i.speaker and not i.is_question and not i.has_role
@@ -162,17 +195,6 @@ def _known_names(ctx: TurnContext, infos: list[SpeakerInfo], text: str) -> list[
     return [n for n in names if len(n.split()) >= 2]
 
 
-def _interviewers(ctx: TurnContext) -> set[str]:
-    """Lower-cased words of the names a title gives after "Interview with/to", up to a comma:
-    "Interview with Kyle and Jackie O, KIIS FM" -> {"kyle", "jackie", "o"}."""
-    if not ctx.title:
-        return set()
-    match = re.search(r"\binterview(?:ed)?\s+(?:with|to|by)\s+([^,(]*)", ctx.title, re.I)
-    if not match:
-        return set()
-    return {w.lower() for w in re.findall(r"\b[A-Z][\w'’-]*", match.group(1).replace("’", "'"))}
-
-
 def _full_name_in_text(surname: str, text: str, role: str | None = None,
                        honorific_only: bool = False) -> str | None:
     """The most frequent "Firstname Surname" in `text` ("Barry O'Farrell" for "O'Farrell"):
@@ -181,13 +203,14 @@ def _full_name_in_text(surname: str, text: str, role: str | None = None,
     honorific ("MR. OKAFOR" after "I'm pleased to welcome Samuel Okafor")."""
     if not text or len(surname) < 2:
         return None
-    pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+" + re.escape(surname).replace("'", "['’]") + r"\b")
+    pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+[A-Z]\.)*)\s+"
+                         + re.escape(surname).replace("'", "['’]") + r"\b")
     firsts: Counter[str] = Counter()
     introduced: set[str] = set()
     role_words = {w.lower() for w in (role or "").split()} - {"the", "of"}
     for match in pattern.finditer(text):
-        first = match.group(1)
-        if first.lower() in ROLE_WORDS | NOT_SPEAKERS | PERSONAL_HONORIFICS | CONNECTORS:
+        first = match.group(1)  # "Richard M." for "Richard M. Nixon"
+        if first.split()[0].lower() in ROLE_WORDS | NOT_SPEAKERS | PERSONAL_HONORIFICS | CONNECTORS:
             continue  # "The Albanese Government", "President Trump"
         firsts[first] += 1
         run = re.search(r"((?:[A-Za-z][\w'-]*[ \t]+){1,4})$", text[max(0, match.start() - 60):match.start()])
@@ -224,6 +247,13 @@ class _Resolver:
             self.global_roles.setdefault(role_key(ctx.main_role), ctx.main_speaker)
         self.roles: dict[str, str] = {}
         self.by_surname: dict[str, str] = {}
+        # "MR. CARTER." beside "THE PRESIDENT." in a debate: the record's speaker has a label of
+        # their own, so the office is somebody else's
+        main = _surname(ctx.main_speaker)
+        self.main_has_own_label = bool(main) and any(
+            _surname(i.surname or i.speaker) == main for i in infos
+            if i.speaker and not i.role_only and not i.is_question and not i.anonymous)
+        self.introduced = _self_introductions(labels, infos, text)
         self.people_roles: dict[str, str] = {name: role for name, role in ctx.people if role}
         if ctx.main_speaker and ctx.main_role:
             self.people_roles.setdefault(ctx.main_speaker, ctx.main_role)
@@ -270,16 +300,24 @@ class _Resolver:
             return self.roles[key]
         if key in self.global_roles:
             return self.global_roles[key]
-        if self.ctx.main_speaker and key in DOC_SPEAKER_ROLES and (
-                not self.ctx.main_role or role_key(self.ctx.main_role).endswith(key)):
+        main_may_hold = self.ctx.main_speaker and key in DOC_SPEAKER_ROLES and (
+            not self.ctx.main_role or role_key(self.ctx.main_role).endswith(key))
+        if main_may_hold and not self.main_has_own_label:
             return self.ctx.main_speaker
         if key in HEADS_OF and self.ctx.date:
             country = self.country()
-            if country:
-                return holder(country, HEADS_OF[key], self.ctx.date)
+            found = holder(country, HEADS_OF[key], self.ctx.date) if country else None
+            if found:
+                return _in_document_form(found, self.text)
+        if main_may_hold:
+            return self.ctx.main_speaker  # named in a label of their own too, and no date says otherwise
+        if key in SELF_INTRODUCED:
+            return self.introduced.get(key)
         return None
 
     def resolve(self, label: Label, info: SpeakerInfo) -> SpeakerInfo:
+        if info.anonymous and role_key(info.role) in self.introduced:
+            return replace(info, speaker=self.introduced[role_key(info.role)])  # "THE MODERATOR." = Edwin Newman
         if info.is_question or info.group or info.anonymous or not (info.speaker or info.role_only):
             return info
         if label.form == "answer":
@@ -321,29 +359,8 @@ def resolve_speakers(labels: list[Label], ctx: TurnContext, bodies: list[str], t
     _shorten_to_bare_labels(resolved)
     _roles_named_earlier(labels, resolved)
     _join_near_spellings(resolved)
-    _mark_interviewers(resolved, ctx, bodies)
-    _mark_closing_journalists(resolved, bodies)
+    mark_questioners(resolved, ctx, bodies)
     return resolved
-
-
-VOCATIVE_RE = re.compile(r"\b(?:Mr\.?|Madam|Madame)\s+(?:President|Prime Minister|Secretary|Speaker|Chairman)\b")
-
-
-def _mark_closing_journalists(infos: list[SpeakerInfo], bodies: list[str]) -> None:
-    """At a press conference (three questions or more), a reporter named by surname only who
-    only ever says a line to the principal ("Ms. Thomas: Thank you, Mr. President.") is a
-    journalist, not an official."""
-    if sum(i.is_question for i in infos) < 3:
-        return
-    said: dict[str, list[str]] = {}
-    for info, body in zip(infos, bodies):
-        if info.surname and info.speaker and not info.is_question and not info.role:
-            said.setdefault(info.speaker, []).append(body)
-    for name, lines in said.items():
-        if all(len(line) <= 200 and VOCATIVE_RE.search(line) for line in lines):
-            for info in infos:
-                if info.speaker == name:
-                    info.is_question = True
 
 
 def _roles_named_earlier(labels: list[Label], infos: list[SpeakerInfo]) -> None:
@@ -397,38 +414,6 @@ def _join_near_spellings(infos: list[SpeakerInfo]) -> None:
                     if info.speaker == name:
                         info.speaker = other
                 break
-
-
-def _mark_interviewers(infos: list[SpeakerInfo], ctx: TurnContext, bodies: list[str]) -> None:
-    """In interviews, the people who ask are questioners: those the title names after
-    "Interview with", and people labelled by name alone (no role) who ask questions in at least
-    3 of 20 of their turns (and at least 3 turns) and speak less per turn than the interviewee."""
-    if not ctx.is_interview:
-        return
-    named = _interviewers(ctx)
-    talk: Counter[str] = Counter()
-    turns: Counter[str] = Counter()
-    asks: Counter[str] = Counter()
-    for info, body in zip(infos, bodies):
-        if info.speaker and not info.is_question:
-            talk[info.speaker] += len(body)
-            turns[info.speaker] += 1
-            asks[info.speaker] += "?" in body
-    if not talk:
-        return
-    main = ctx.main_speaker if ctx.main_speaker in talk else talk.most_common(1)[0][0]
-    main_avg = talk[main] / turns[main]
-    questioners = {
-        name for name in talk
-        if name != main and (
-            bool({w.lower() for w in name.split()} & named)
-            or (turns[name] >= 3 and asks[name] * 20 >= turns[name] * 3
-                and talk[name] / turns[name] < 0.8 * main_avg)
-        )
-    }
-    for info in infos:
-        if info.speaker in questioners and not info.has_role:
-            info.is_question = True
 
 
 def split_turns(text: str, start: int, ctx: TurnContext) -> list[Turn]:
