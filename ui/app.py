@@ -1,10 +1,9 @@
 """The Gradio page: `build(service)` lays out the tabs and wires the events; `serve(settings)` runs it.
 
-Tabs: Ask (cited answer; its quotes exported as CSL-JSON, RIS, BibTeX or Markdown), Timeline
-(matching passages by date and speaker), Search (ranked passages), Read (a document with the cited
-span highlighted), Library (documents, upload, remove). The filters above the tabs apply to Ask,
-Timeline and Search. Every event that callers may want to script has an `api_name` (see "Use via
-API" at the foot of the page, or `gradio_client`).
+Tabs: Ask (cited answer), Timeline (matching passages by date and speaker), Search (ranked
+passages), Read (a document with the cited span highlighted), Library (documents, upload, remove).
+The filters above the tabs apply to Ask, Timeline and Search. Every event that callers may want
+to script has an `api_name` (see "Use via API" at the foot of the page, or `gradio_client`).
 """
 
 from __future__ import annotations
