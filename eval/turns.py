@@ -280,7 +280,7 @@ def report_markdown(results: dict[str, dict[str, Tally]], command: str) -> str:
     lines = ["# Speaker turns against hand-labelled turns", "", f"Command: `{command}`", "",
              f"Targets: precision ≥ {TARGETS['precision']}, recall ≥ {TARGETS['recall']}, speaker accuracy ≥ "
              f"{TARGETS['speaker_accuracy']} on every convention, journalists taken for officials = 0.", ""]
-    for split in ("test", "dev", "all"):
+    for split in sorted({s for splits in results.values() for s in splits if s != "all"}, reverse=True) + ["all"]:
         lines += [f"## {split}", "", "| convention | docs | gold turns | precision | recall | speaker accuracy | "
                   "journalists as officials | passages without speaker |", "|---|---|---|---|---|---|---|---|"]
         for conv in sorted(results, key=lambda c: (c == "ALL", c)):

@@ -145,6 +145,15 @@ def _split_comma_role(core: str) -> tuple[str, str | None]:
     head, tail = (part.strip() for part in core.split(",", 1))
     head_words, tail_words = head.split(), tail.split()
     tail_low = {w.lower().strip(",") for w in tail_words}
+    if len(head_words) == 1 and 2 <= len(tail_words) <= 5 and not _has_role_word(tail_words) \
+            and head.isupper() and tail.isupper():
+        return tail, head  # "ESCRITOR, JUAN VILLORO": one word is an occupation, not a name
+    if _has_role_word(head_words) and _has_role_word(tail_words):
+        # "SENATOR THE HON. MARISE PAYNE, MINISTER FOR DEFENCE": a name after the honours, then the office
+        words = [w for w in head_words if w.lower().strip(".") not in POST_NOMINALS]
+        _, name, _ = _name_after_roles(words)
+        if len(name) >= 2:
+            return " ".join(name), tail
     if 1 <= len(head_words) <= 5 and not _has_role_word(head_words):
         if tail_low & ROLE_WORDS or tail.isupper() or (len(head_words) >= 2 and len(tail_words) <= 6):
             return head, tail  # "John Scull, ABC News"
@@ -158,8 +167,14 @@ def _parentheticals(label: str) -> list[str]:
     return [m.group(1).strip() for m in PAREN_CONTENT_RE.finditer(label) if m.group(1).strip()]
 
 
+ORDINALS = frozenset("one two three four five 1 2 3 4 5 #1 #2 #3 a b c".split())
+
+
 def _is_anonymous(words: list[str]) -> bool:
+    """ "SENIOR ADMINISTRATION OFFICIAL", "SENIOR STATE DEPARTMENT OFFICIAL TWO", "MODERATOR"."""
     lows = [w.lower().strip(",.") for w in words]
+    while len(lows) > 1 and lows[-1] in ORDINALS:
+        lows = lows[:-1]
     return bool(lows) and lows[-1] in ANONYMOUS_HEADS and all(
         w in ANONYMOUS_QUALIFIERS or w in ANONYMOUS_HEADS or w in CONNECTORS for w in lows)
 

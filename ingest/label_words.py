@@ -29,7 +29,7 @@ NOT_SPEAKERS = frozenset(
     url link links reference ref title summary agenda item items step chapter section article
     annex appendix figure table part day morning afternoon evening background context keywords
     highlights embargoed embargo e&oe caption credit credits attachment attachments tweet
-    statement details copyright disclaimer please related members resolved ordered motion amendment
+    statement details copyright disclaimer please related members resolved ordered motion amendment panel
     division ayes noes question-time""".split()
 )
 # Whole labels that are never speakers.
@@ -120,7 +120,8 @@ ROLE_WORDS = frozenset(
     defense finance healthcare health interior commissioner emir king queen crown prince princess
     ruling patriarch metropolitan mayor premier treasurer senator ambassador acting press
     presidential attorney-general attorney chief executive officer leader member board management
-    spokesman spokeswoman spokesperson representative envoy special adviser advisor advisers advisors aide
+    spokesman spokeswoman spokesperson representative envoy special adviser advisor advisers advisors aide senators
+    comrade comrades citizen navy army forces police marines
     assistant commander admiral colonel lieutenant major captain sergeant marshal dr mr mrs ms sir dame lord
     lady hon honourable honorable opposition shadow state federation council committee
     corporation bank company fund agency service ministry department office chamber commission

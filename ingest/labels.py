@@ -27,14 +27,17 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.label_words import (
-    ABBREV_DOT_RE, CAMEL_RE, CONNECTORS, GROUP_RE, LABEL_LOWER_WORDS, MAX_LABEL_WORDS, MAX_SHOUTED_LABEL_WORDS,
+    ANONYMOUS_HEADS, ABBREV_DOT_RE, CAMEL_RE, CONNECTORS, GROUP_RE, LABEL_LOWER_WORDS, MAX_LABEL_WORDS, MAX_SHOUTED_LABEL_WORDS,
     NOT_SPEAKER_PHRASES, NOT_SPEAKER_WORDS, NOT_SPEAKERS, PAREN_RE, QUESTION_HEAD_RE, ROLE_ONLY_WORDS,
     SALUTATION_WORDS, SENTENCE_PUNCT_RE, TOKEN_RE, VOICE_RE,
 )
 
 MAX_LABEL_CHARS = 220
+# "Nick Hurd: indicated dissent." records a gesture, not words
+STAGE_DIRECTION_RE = re.compile(r"^\(?(?:indicated (?:dissent|assent|agreement)|nodded|shook (?:his|her) head|"
+                                r"rose|interjecting)[.)]*$", re.I)
 DOT_LEADERS_RE = re.compile(r"\.{4,}|…{2,}|(?:\. ){4,}")
-LINE_START_RE = re.compile(r"^[ \t]*(?=\S)", re.M)
+LINE_START_RE = re.compile(r"^[ \t\u200b-\u200f\u2060\ufeff]*(?=\S)", re.M)  # invisible marks count as indentation
 Q_RE = re.compile(r"Q(?:[.:](?=\s|$)|(?=[ \t]+\S))")
 A_RE = re.compile(r"A[.:](?=\s)")
 _CAPS_NAME = r"(?:[A-Z][a-z]{1,2})?[A-ZÀ-Þ][A-ZÀ-Þ'’]+(?:-(?:[A-Z][a-z]{1,2})?[A-ZÀ-Þ][A-ZÀ-Þ'’]+)?"
@@ -43,7 +46,7 @@ STOP_RE = re.compile(
     rf"(?:[ \t]+of[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?)?"
     rf"|(?:The|THE)[ \t]+(?:[A-Z]{{2,}}[ \t]+){{0,3}}[A-Z]{{2,}}(?:[ \t]+pro[ \t]+tempore)?"
     rf"|(?:[A-Z]{{2,}}\.?[ \t]+){{1,3}}[A-Z]{{2,}}(?:[ \t]+of[ \t]+[A-Z][a-z]+)?)"
-    rf"(?:[ \t]+\((?:Mr|Ms|Mrs|Miss|Dr)\.?[ \t]+[^()\n]{{1,40}}\))?)\.(?=\s|$)")
+    rf"(?:[ \t]+\((?:Mr|Ms|Mrs|Miss|Dr)\.?[ \t]+[^()\n]{{1,40}}\))?(?:[ \t]+\[[^\[\]\n]{{1,60}}\])?)\.(?=\s|$)")
 HONORIFIC_STOP_RE = re.compile(rf"^(?:Mr|Ms|Mrs|Miss|Dr)\.[ \t]+{_CAPS_NAME}(?:[ \t]+of[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?)?$")
 SEPARATOR_RE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$", re.M)
 PLACEHOLDER_RE = re.compile(
@@ -115,8 +118,9 @@ def is_label(label: str) -> bool:
         return True
     if len(words) > (MAX_SHOUTED_LABEL_WORDS if shouted else MAX_LABEL_WORDS) or not words[0][:1].isalpha():
         return False
-    if len(words) == 1 and not core.isupper() and not CAMEL_RE.match(core):
-        return False  # one Title-case word ("Canada:") is a heading; one-word labels are shouted
+    if len(words) == 1 and not core.isupper() and not CAMEL_RE.match(core) \
+            and core.lower().rstrip(".") not in ROLE_ONLY_WORDS | ANONYMOUS_HEADS:
+        return False  # one Title-case word ("Canada:") is a heading; one-word labels are shouted or offices
     capitalised = 0
     for word in words:
         bare = word.strip(",.")
@@ -128,8 +132,8 @@ def is_label(label: str) -> bool:
             return False
     if words[0].lower() in CONNECTORS or not TOKEN_RE.match(words[0]):
         return False
-    if not TOKEN_RE.match(words[-1]) or words[-1].endswith(","):
-        return False
+    if (not TOKEN_RE.match(words[-1]) and words[-1].lower() not in LABEL_LOWER_WORDS) or words[-1].endswith(","):
+        return False  # "..., Editor in Chief of Ogonyok magazine" may end lower-case
     return capitalised * 2 >= len(words)
 
 
@@ -164,6 +168,22 @@ def _colon_label(text: str, pos: int, line_end: int) -> tuple[str, int] | None:
     return None
 
 
+def _is_heading(label: str, rest: str, text: str, line_end: int, end: int) -> bool:
+    """A heading with a colon ("COVID-19: National Plan", "Macquarie Electorate: Bushfires"): a
+    short title-case phrase ends the line, and text follows on the next lines (for a one-word
+    phrase: a speaker's label follows, and the heading is not a speaker's office or name in capitals)."""
+    words = rest.split()
+    if not 1 <= len(words) <= 10 or rest.rstrip()[-1:] in ".?!,;:—–-\"”'’)":
+        return False
+    if not all(w[:1].isupper() or w.lower() in CONNECTORS or w[:1].isdigit() for w in words):
+        return False
+    following = _next_line(text, line_end, end)
+    if len(words) == 1:
+        return (len(label.split()) >= 2 and not is_shouted(label) and bool(following)
+                and starts_with_label(following))
+    return bool(following)
+
+
 def _next_line(text: str, pos: int, end: int) -> str:
     """The next non-blank line at or after `pos`."""
     for match in re.finditer(r"[^\n]*\S[^\n]*", text[pos:end]):
@@ -188,7 +208,8 @@ def _candidates(text: str, start: int, end: int) -> tuple[list[Label], list[Labe
             found.append(Label("A", pos, a.end(), "answer"))
             continue
         colon = _colon_label(text, pos, line_end)
-        if colon and is_label(colon[0]):
+        if colon and is_label(colon[0]) and not _is_heading(colon[0], text[colon[1]:line_end], text, line_end, end) \
+                and not STAGE_DIRECTION_RE.match(text[colon[1]:line_end].strip()):
             found.append(Label(colon[0], pos, colon[1], "colon"))
             continue
         stop = STOP_RE.match(text, pos, line_end + 1)
@@ -234,7 +255,8 @@ def find_labels(text: str, start: int = 0, end: int | None = None) -> list[Label
     titled = _titled_stops(text, start, end)
     if len(titled) >= 3 and colon_count < len(titled) and not stops:
         counts = Counter(lab.label for lab in titled)
-        if sum(n >= 2 for n in counts.values()) >= 2:
+        asked = any(lab.form == "q" for lab in labels)  # "Q." and "The President." take turns
+        if sum(n >= 2 for n in counts.values()) >= (1 if asked else 2):
             taken = {lab.start for lab in labels}
             labels.extend(lab for lab in titled if lab.start not in taken)
     labels.extend(_mid_line(text, start, end, labels))
@@ -242,7 +264,9 @@ def find_labels(text: str, start: int = 0, end: int | None = None) -> list[Label
 
 
 TITLED_STOP_RE = re.compile(
-    r"(?P<label>(?:(?:Mr|Ms|Mrs|Miss|Dr)\.|President|Governor|Senator|Vice President|Secretary|Ambassador|General)"
+    r"(?P<label>The (?:Vice )?President|The (?:Attorney General|Secretary(?: of (?:the )?[A-Z][a-z]+)?|"
+    r"Press Secretary|Chairman|Moderator)|"
+    r"(?:(?:Mr|Ms|Mrs|Miss|Dr)\.|President|Governor|Senator|Vice President|Secretary|Ambassador|General)"
     r"[ \t]+[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z][a-z]+[ \t]+[A-Z][a-z'’]+)\.[ \t]+(?=[A-Z\"“‘'])")
 
 

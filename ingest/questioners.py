@@ -62,6 +62,19 @@ def is_media_role(role: str | None) -> bool:
     return bool(words & MEDIA_WORDS) and not (words & OFFICE_WORDS and not words & {"journalists"})
 
 
+OUTLETS = frozenset(
+    """associated press|ap|reuters|afp|agence france-presse|upi|united press international|bloomberg|cnn|bbc|
+    abc|abc news|nbc|nbc news|cbs|cbs news|fox news|npr|pbs|sky news|al jazeera|tass|itar-tass|ria novosti|ria|
+    interfax|xinhua|kyodo|yonhap|dpa|efe|anadolu|rt|new york times|washington post|wall street journal|
+    financial times|the times|the guardian|le monde|der spiegel|kommersant|izvestia|sbs|channel nine|channel seven|
+    channel ten|sky""".replace("\n", "").split("|"))
+
+
+def is_outlet(name: str | None) -> bool:
+    """A news organisation named beside a label: "FRANK CORMIER [Associated Press]."."""
+    return bool(name) and " ".join(name.lower().split()) in {o.strip() for o in OUTLETS}
+
+
 def is_media_meeting(title: str | None) -> bool:
     """A meeting with the media, students or an audience, a Q&A, a phone-in, a town hall."""
     return bool(title and MEDIA_MEETING_RE.search(title))
@@ -95,17 +108,19 @@ def mark_questioners(infos: list[SpeakerInfo], ctx: "TurnContext", bodies: list[
     chamber = _is_chamber(infos, ctx)
     for name in stats.talk:
         mine = stats.infos[name]
-        if any(is_media_role(i.role) for i in mine):
+        if any(is_media_role(i.role) or is_outlet(i.affiliation) for i in mine):
             asking.add(name)
             continue
         if name == principal or any(_holds_office(i) for i in mine) or any(i.anonymous or i.group for i in mine):
             continue
         if named and {w.lower() for w in name.split()} & named:
             asking.add(name)
-        elif meeting and (stats.asks[name] or stats.avg(name) < 0.8 * stats.avg(principal)):
-            asking.add(name)
+        elif meeting and stats.asks[name] and stats.asks[name] * 2 >= stats.turns[name]:
+            asking.add(name)  # mostly questions, in an interview or a meeting with the press
         elif not chamber and stats.looks_like_questions(name):
             asking.add(name)
+        elif not chamber and _introduces_self(name, stats.bodies[name]):
+            asking.add(name)  # "Anastasia Levashova from Blackfriars Fund, London. I ..."
     asking |= _closing_reporters(infos, bodies)
     for info in infos:
         if info.speaker in asking and not info.is_question:
@@ -133,6 +148,7 @@ class _Stats:
         self.asks: Counter[str] = Counter()
         self.answered_by_longer: Counter[str] = Counter()
         self.infos: dict[str, list[SpeakerInfo]] = defaultdict(list)
+        self.bodies: dict[str, list[str]] = defaultdict(list)
         order: list[tuple[str | None, int, bool]] = []
         for info, body in zip(infos, bodies):
             who = info.speaker if not info.is_question else None
@@ -142,6 +158,7 @@ class _Stats:
                 self.turns[who] += 1
                 self.asks[who] += "?" in body
                 self.infos[who].append(info)
+                self.bodies[who].append(body)
         self._order = order
 
     def avg(self, name: str) -> float:
@@ -159,6 +176,16 @@ class _Stats:
             if who == name and nxt and nxt != name and not nxt_q and nxt_len > 1.5 * length:
                 followed += 1
         return followed * 2 >= self.turns[name] and self.avg(name) < 700
+
+
+def _introduces_self(name: str, bodies: list[str]) -> bool:
+    """A speaker who says their own full name at the start of a turn, as an audience member or a
+    reporter does before asking ("Alexander Branis.", "Anastasia Levashova from Blackfriars Fund")."""
+    if len(name.split()) < 2:
+        return False
+    pattern = re.compile(r"(?:^|[.!?]\s+|\n\s*)(?:my name is\s+|i am\s+|i'm\s+)?" + re.escape(name)
+                         + r"(?:\s*[.,]|\s+(?:from|of|with|at)\b)", re.I)
+    return any(pattern.search(body[:250]) for body in bodies)
 
 
 def _closing_reporters(infos: list[SpeakerInfo], bodies: list[str]) -> set[str]:

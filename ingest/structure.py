@@ -81,6 +81,7 @@ PLACE_LINE_RE = re.compile(
 )
 NOT_PLACE_WORDS = frozenset("good thank thanks hello ladies friends colleagues mr mrs ms madam dear excellencies "
                             "question questions transcript speech interview statement remarks".split())
+TITLE_FIRST_WORDS = frozenset("transcript speech interview statement remarks".split())  # "Interview with ..."
 HEADER_NOTE_RE = re.compile(r"^(?:E\s*&\s*O\s*E\b.*|(?:-\s*)?PROOF ONLY|CHECK AGAINST DELIVERY|"
                             r"\d{1,2}[:.]\d{2}\s*(?:[AaPp]\.?\s?[Mm]\.?)?(?:\s+[A-Z]{2,4})?|"
                             r"\*?\s*(?:EMBARGOED|Embargoed)\b.*)$", re.I)
@@ -228,7 +229,7 @@ def _same_title(a: str, b: str) -> bool:
 def _looks_like_title(line: str) -> bool:
     words = line.split()
     return (4 <= len(words) <= 60 and not line.endswith((".", ":", ",", ";", "!", "?")) and line[:1].isupper()
-            and words[0].lower().strip(",") not in NOT_PLACE_WORDS)
+            and words[0].lower().strip(",") not in NOT_PLACE_WORDS - TITLE_FIRST_WORDS)
 
 
 def read_header(text: str, known_title: str | None = None) -> Header:

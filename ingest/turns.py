@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from ingest.label_reading import SpeakerInfo, fix_case, normalise_person, read_label
 from ingest.label_words import CONNECTORS, DOC_SPEAKER_ROLES, NOT_SPEAKERS, PERSONAL_HONORIFICS, ROLE_ONLY_WORDS, ROLE_WORDS
-from ingest.labels import Label, find_labels, is_label, is_shouted, strip_parentheticals
+from ingest.labels import HONORIFIC_STOP_RE, Label, find_labels, is_label, is_shouted, strip_parentheticals
 from ingest.models import Turn
 from ingest.offices import guess_country, holder
 from ingest.questioners import mark_questioners
@@ -38,6 +38,8 @@ ROLE_ALIASES = {"pm": "prime minister", "presidente": "president", "presidenta":
                 "premier ministre": "prime minister", "chairperson": "chair", "chairman": "chair",
                 "chairwoman": "chair"}
 HEADS_OF = {"president": "president", "prime minister": "prime minister"}
+CHAIRS = frozenset({"presiding officer", "speaker pro tempore", "president pro tempore", "acting president pro tempore",
+                    "deputy speaker", "speaker", "chair", "deputy president", "chairman of committees"})
 
 
 @dataclass
@@ -59,6 +61,8 @@ def role_key(role: str | None) -> str:
         return ""
     key = " ".join(role.lower().replace(".", " ").split())
     key = re.sub(r"^the\s+", "", key)
+    key = re.sub(r"^minister (?:for|of) (?:the )?(\w+)$", r"\1 minister", key)  # "Minister for Defence"
+    key = key.replace(" of the ", " of ")  # "Chief of the Defence Force" = "Chief of Defence Force"
     return ROLE_ALIASES.get(key, key)
 
 
@@ -80,6 +84,15 @@ def title_people(title: str | None) -> list[tuple[str, str | None]]:
     people: list[tuple[str, str | None]] = []
     if not title:
         return people
+    # "... with Senator the Hon Marise Payne, Minister for Defence and Air Chief Marshal Mark Binskin, Chief of ..."
+    for segment in re.split(r"\s+(?:and|with|by|between)\s+|;", title):
+        if "," not in segment:
+            continue
+        head, tail = (part.strip() for part in segment.split(",", 1))
+        person = _person_in(head)
+        if person and any(w.lower() in ROLE_WORDS for w in tail.split()) and len(tail.split()) <= 8:
+            people.append((person[0], tail.split(",")[0].strip()))
+    named = {name for name, _ in people}
     for match in TITLE_NAME_RE.finditer(title):
         for part in re.split(r"\s+(?:and|for)\s+", match.group(0)):
             # "President Aldis Kalnins of the Republic of Vestria": try the phrase, then shorter
@@ -87,7 +100,8 @@ def title_people(title: str | None) -> list[tuple[str, str | None]]:
             for candidate in [part] + [part[:c] for c in reversed(cuts)]:
                 person = _person_in(candidate)
                 if person:
-                    people.append(person)
+                    if person[0] not in named:
+                        people.append(person)
                     break
     return people
 
@@ -148,8 +162,44 @@ def _expand_by_honorific(name: str, text: str) -> str:
     return name
 
 
-SELF_INTRODUCED = frozenset({"moderator", "host", "chair", "presenter", "interviewer"})
-SELF_INTRO_RE = re.compile(r"\b(?:I am|I'm|This is|My name is)\s+(?P<name>[A-Z][a-z]+(?:\s+[A-Z]\.)*\s+[A-Z][\w'’-]+)\b")
+SELF_INTRODUCED = frozenset({"moderator", "host", "chair", "presenter", "interviewer", "spokesperson",
+                             "spokesman", "spokeswoman", "press secretary", "press officer"})
+SELF_INTRO_RE = re.compile(r"\b(?:I am|I'm|This is|My name is)\s+(?:(?:the\s+)?(?:[A-Z][a-z]+\s+){0,2}"
+                           r"(?:Spokesperson|Spokesman|Spokeswoman|Secretary|Officer|Moderator|Host)\s+)?"
+                           r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z]\.)*\s+[A-Z][\w'’-]+)\b")
+ROLE_TITLE_WORDS = r"(?:(?:the\s+)?(?:Hon(?:ourable)?\.?|Senator|Air Chief Marshal|Chief Marshal|Air Marshal|General|" \
+                   r"Admiral|Vice Admiral|Lieutenant General|Dr\.?|Mr\.?|Ms\.?|Mrs\.?|Professor)\s+)"
+
+
+def _role_variants(role: str) -> list[str]:
+    """Ways a text writes an office: "Defence Minister" = "Minister for Defence" = "Minister of Defence"."""
+    words = role.split()
+    variants = [role]
+    low = [w.lower() for w in words]
+    if len(words) == 2 and low[1] == "minister":
+        variants += [f"Minister for {words[0]}", f"Minister of {words[0]}"]
+    if len(words) >= 3 and low[0] == "minister" and low[1] in ("for", "of"):
+        variants.append(f"{' '.join(words[2:])} Minister")
+    if "of" in low:
+        i = low.index("of")
+        variants.append(" ".join(words[:i + 1] + ["the"] + words[i + 1:]))  # "Chief of the Defence Force"
+    return variants
+
+
+def _office_named_in_text(role: str, text: str) -> str | None:
+    """The person the text names with an office a label gives alone: "DEFENCE MINISTER:" after
+    "the Minister for Defence, Senator the Hon Marise Payne" is Marise Payne."""
+    if not role or len(role.split()) < 2:
+        return None
+    names: Counter[str] = Counter()
+    for variant in _role_variants(fix_case(role) if role.isupper() else role):
+        pattern = re.compile(r"\b(?i:" + re.escape(variant).replace(r"\ ", r"\s+") + r"),?[ \t]+" + ROLE_TITLE_WORDS
+                             + r"*(?P<name>[A-Z][a-z]+(?:[ \t]+[A-Z][a-z'’-]+){1,2})\b")
+        for match in pattern.finditer(text[:50000]):
+            name = match.group("name")
+            if name.split()[0].lower() not in ROLE_WORDS | NOT_SPEAKERS and name[0].isupper():
+                names[name] += 1
+    return names.most_common(1)[0][0] if names else None
 
 
 def _self_introductions(labels: list[Label], infos: list[SpeakerInfo], text: str) -> dict[str, str]:
@@ -158,8 +208,8 @@ def _self_introductions(labels: list[Label], infos: list[SpeakerInfo], text: str
     found: dict[str, str] = {}
     opening = text[:labels[0].start] if labels else ""
     for i, (label, info) in enumerate(zip(labels, infos)):
-        key = role_key(info.role)
-        if not info.anonymous or key not in SELF_INTRODUCED or key in found:
+        key = role_key(info.role or (info.speaker if info.role_only else None))
+        if not (info.anonymous or info.role_only) or key not in SELF_INTRODUCED or key in found:
             continue
         end = labels[i + 1].start if i + 1 < len(labels) else len(text)
         for body in (text[label.body_start:end], opening):
@@ -203,12 +253,16 @@ def _full_name_in_text(surname: str, text: str, role: str | None = None,
     honorific ("MR. OKAFOR" after "I'm pleased to welcome Samuel Okafor")."""
     if not text or len(surname) < 2:
         return None
-    pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+[A-Z]\.)*)\s+"
+    pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+[A-Z]\.)*(?:\s+(?:[Ii]bn|[Bb]in|[Aa]l|[Dd]e|[Vv]an|[Vv]on|da|di))*)\s+"
                          + re.escape(surname).replace("'", "['’]") + r"\b")
     firsts: Counter[str] = Counter()
     introduced: set[str] = set()
     role_words = {w.lower() for w in (role or "").split()} - {"the", "of"}
     for match in pattern.finditer(text):
+        after = text[match.end():match.end() + 30].split()
+        if after and after[0][:1].isupper() and after[0].lower().strip(",.;:") not in ROLE_WORDS \
+                and not text[match.end():match.end() + 1] in ",.;:":
+            continue  # inside a list of names ("Landrieu Lautenberg Leahy Levin"), not a first name
         first = match.group(1)  # "Richard M." for "Richard M. Nixon"
         if first.split()[0].lower() in ROLE_WORDS | NOT_SPEAKERS | PERSONAL_HONORIFICS | CONNECTORS:
             continue  # "The Albanese Government", "President Trump"
@@ -254,6 +308,10 @@ class _Resolver:
             _surname(i.surname or i.speaker) == main for i in infos
             if i.speaker and not i.role_only and not i.is_question and not i.anonymous)
         self.introduced = _self_introductions(labels, infos, text)
+        self.stop_labels = sum(label.form == "stop" and HONORIFIC_STOP_RE.match(label.label) is not None
+                               for label in labels) >= 2 and (
+            bool(ctx.title and re.search(r"congressional record|senate|house of representatives", ctx.title, re.I))
+            or any(role_key(i.role or i.speaker) in CHAIRS for i in infos if i.role_only or i.role))
         self.people_roles: dict[str, str] = {name: role for name, role in ctx.people if role}
         if ctx.main_speaker and ctx.main_role:
             self.people_roles.setdefault(ctx.main_speaker, ctx.main_role)
@@ -278,7 +336,9 @@ class _Resolver:
         matches = {n for n in self.known if _surname(n) == key and len(n.split()) >= 2}
         if len(matches) == 1:
             return matches.pop()
-        if not matches and surname.lower() not in ROLE_WORDS | ROLE_ONLY_WORDS:
+        if not matches and surname.lower() not in ROLE_WORDS | ROLE_ONLY_WORDS and not self.stop_labels:
+            # not in the Congressional Record's manner: "Mr. COLEMAN." is not the "William Coleman"
+            # a senator quotes, and rolls of surnames read as first names
             return _full_name_in_text(surname, self.text, info.role, honorific_only=not info.role)
         return None
 
@@ -298,6 +358,8 @@ class _Resolver:
         key = role_key(role)
         if key in self.roles:
             return self.roles[key]
+        if key in CHAIRS:
+            return None  # chairs change during a sitting: a name given later is not this chair's
         if key in self.global_roles:
             return self.global_roles[key]
         main_may_hold = self.ctx.main_speaker and key in DOC_SPEAKER_ROLES and (
@@ -311,9 +373,9 @@ class _Resolver:
                 return _in_document_form(found, self.text)
         if main_may_hold:
             return self.ctx.main_speaker  # named in a label of their own too, and no date says otherwise
-        if key in SELF_INTRODUCED:
-            return self.introduced.get(key)
-        return None
+        if key in self.introduced:
+            return self.introduced[key]
+        return _office_named_in_text(role, self.text)
 
     def resolve(self, label: Label, info: SpeakerInfo) -> SpeakerInfo:
         if info.anonymous and role_key(info.role) in self.introduced:
@@ -429,13 +491,24 @@ def split_turns(text: str, start: int, ctx: TurnContext) -> list[Turn]:
     opening_end = labels[0].start if labels else len(text)
     o_start, o_end = _strip(text, start, opening_end)
     if o_end > o_start and any(c.isalpha() for c in text[o_start:o_end]):  # not a lone "* * *"
-        role = ctx.main_role if ctx.opening_speaker and ctx.opening_speaker == ctx.main_speaker else None
-        turns.append(Turn(0, ctx.opening_speaker, None, False, o_start, o_end, role))
+        opening = text[o_start:o_end]
+        speaker = ctx.opening_speaker if _is_speech(opening) else None  # header lines are nobody's words
+        if speaker is None and _is_speech(opening):
+            intro = SELF_INTRO_RE.search(opening[:400])
+            speaker = intro.group("name") if intro else None  # "Good afternoon, I am Spokesperson Teodora Vell"
+        role = ctx.main_role if speaker and speaker == ctx.main_speaker else None
+        turns.append(Turn(0, speaker, None, False, o_start, o_end, role))
     roles = _roles_by_speaker(infos)
     for label, info, (b_start, b_end) in zip(labels, infos, bounds):
         role = None if info.is_question else (info.role or roles.get(info.speaker or ""))
         turns.append(Turn(len(turns), info.speaker, label.label, info.is_question, b_start, b_end, role))
     return turns
+
+
+def _is_speech(text: str) -> bool:
+    """True if `text` holds a spoken sentence (a line of five words or more ending in . ! ? or …),
+    not only header lines: "Defence Staff Headquarters" / "Press Room B" / "2:00 P.M."."""
+    return any(len(line.split()) >= 5 and line.rstrip()[-1:] in ".!?…\"”" for line in text.splitlines() if line.strip())
 
 
 def _roles_by_speaker(infos: list[SpeakerInfo]) -> dict[str, str]:

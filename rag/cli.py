@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from rag.settings import QUANTIZATIONS, Settings
+from rag.settings import QUANTIZATIONS, CollectionSettingsWarning, Settings
 
 EXPORT_FORMATS = ("csl-json", "ris", "bibtex", "markdown")  # rag.export.FORMATS, without importing it
 
@@ -184,8 +184,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         if args.command == "reindex":  # it recreates the collection with the settings asked for
-            from rag.server_store import CollectionSettingsWarning
-
             warnings.simplefilter("ignore", CollectionSettingsWarning)
         return _run(args)
 
@@ -193,8 +191,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: object = None, line: str | None = None) -> None:
     """Our own warnings as one `warning:` line; any other in Python's usual form."""
-    from rag.server_store import CollectionSettingsWarning
-
     if issubclass(category, CollectionSettingsWarning):
         print(f"warning: {message}", file=sys.stderr)
     else:
@@ -204,6 +200,7 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 def _run(args: argparse.Namespace) -> int:
     from rag.library import Library, UnknownFilterValue
     from rag.lock import BusyError
+    from rag.model_files import ModelFilesError
     from rag.store import ModelMismatchError
 
     try:
@@ -260,7 +257,8 @@ def _run(args: argparse.Namespace) -> int:
                          " (store only: `rag reindex` rebuilds the server's collection after a restore)")
                       + f" to {args.dir}")
         return 0
-    except (UnknownFilterValue, ModelMismatchError, ValueError, BusyError, FileNotFoundError) as exc:
+    except (UnknownFilterValue, ModelMismatchError, ModelFilesError, ValueError, BusyError,
+            FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -7,21 +7,15 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
-
-from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ingest.models import Document
-from ingest.readers import ReadLimits
-from ingest.structure import PARSER_VERSION, reparse
-from rag.answers import Answer
 from rag.embedding import Embedder
 from rag.filters import SearchFilters
-from rag.index import VectorStore, drop_vector_store, open_vector_store
-from rag.ingestion import BATCH_CHUNKS, IngestReport, Ingestor, content_hash, embedded_nodes
+from rag.index import SearchIndex, VectorStore, as_vector_store, drop_vector_store, open_index
+from rag.index_query import IndexQuery, Mode
 from rag.lock import BusyError, FileLock, index_lock, writer_lock
 from rag.nodes import Hit, point_id
-from rag.progress import Progress
 from rag.rerank import Reranker
 from rag.settings import Settings
 from rag.sparse import Bm25Encoder
@@ -29,11 +23,11 @@ from rag.speakers import SpeakerIndex, SpeakerRow
 from rag.store import Store
 
 if TYPE_CHECKING:
+    from ingest.readers import ReadLimits
+    from rag.answers import Answer
     from rag.check import CheckReport
-
-Mode = Literal["hybrid", "dense", "bm25"]
-_MODES = {"hybrid": VectorStoreQueryMode.HYBRID, "dense": VectorStoreQueryMode.DEFAULT,
-          "bm25": VectorStoreQueryMode.SPARSE}
+    from rag.ingestion import IngestReport, Ingestor
+    from rag.progress import Progress
 
 
 class UnknownFilterValue(ValueError):
@@ -56,22 +50,36 @@ class Library:
         self.lock_wait = lock_wait  # seconds to wait for another process's lock (0: fail at once)
         self.writer_lock: FileLock = writer_lock(self.settings.data_dir)
         self._index_lock: FileLock | None = None
+        self._vectors: VectorStore | None = None
         self.store = Store(self.settings.store_path)
         try:
             self.store.check_model(self.embedder.name, self.embedder.dimension)
             self.store.check_index_context(self.settings.index_context)
-            self.vectors: VectorStore = self._open_index()
+            self.index: SearchIndex = self._open_index()
         except BaseException:
             self.store.close()
             raise
         self.reranker = reranker
         self._speaker_index: tuple[tuple[int, int], SpeakerIndex] | None = None
 
-    def _open_index(self) -> VectorStore:
+    @property
+    def vectors(self) -> VectorStore:
+        """The index as a llama-index vector store (what ingest, check and repair write through),
+        made on first use over the open `index`: searching never needs it."""
+        if self._vectors is None:
+            self._vectors = as_vector_store(self.index, self.settings, self.embedder.dimension)
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, store: VectorStore) -> None:
+        self._vectors = store
+        self.index = getattr(store, "edge_index", store)
+
+    def _open_index(self) -> SearchIndex:
         """Open the index; the embedded one under `index.lock`, so that a second process gets a
         message naming the one that has it open rather than the engine's WAL error."""
         if self.settings.qdrant_url:
-            return open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+            return open_index(self.settings, self.embedder.dimension, self.bm25)
         self._index_lock = index_lock(self.settings.data_dir).acquire(self.lock_wait)
         try:
             return self._open_edge()
@@ -84,7 +92,7 @@ class Library:
                                 f"it finishes") from exc
             raise
 
-    def _open_edge(self, retry: bool = True) -> VectorStore:
+    def _open_edge(self, retry: bool = True) -> SearchIndex:
         """Open the Qdrant Edge shard. A new shard is made in a hidden folder and renamed into
         place, so that a kill while it is being made never leaves a half-made shard (which
         Qdrant Edge refuses to load). A shard left half-made by an older version (no segments,
@@ -94,14 +102,13 @@ class Library:
         if not path.exists() or not any(path.iterdir()):
             staging = self.settings.data_dir / ".new-index"
             shutil.rmtree(staging, ignore_errors=True)
-            open_vector_store(replace(self.settings, data_dir=staging), self.embedder.dimension,
-                              self.bm25).close()
+            open_index(replace(self.settings, data_dir=staging), self.embedder.dimension, self.bm25).close()
             if path.exists():
                 path.rmdir()
             (staging / path.name).rename(path)
             shutil.rmtree(staging, ignore_errors=True)
         try:
-            return open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+            return open_index(self.settings, self.embedder.dimension, self.bm25)
         except Exception as exc:
             if not retry or "no segments were loaded" not in str(exc):
                 raise
@@ -118,16 +125,16 @@ class Library:
 
     def close(self) -> None:
         """Flush the index and close the store."""
-        self.vectors.close()
+        self.index.close()
         self.store.close()
         if self._index_lock is not None:
             self._index_lock.release()
             self._index_lock = None
 
     # -- writing --------------------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path | str], limits: ReadLimits | None = None,
+    def ingest(self, paths: Iterable[Path | str], limits: "ReadLimits | None" = None,
                progress: bool | None = None, pause: Callable[[], object] | None = None,
-               batch_chunks: int | None = None) -> IngestReport:
+               batch_chunks: int | None = None) -> "IngestReport":
         """Read files and folders, store new and changed documents, index their chunks.
 
         `pause` is called after every batch is durable in the store and the index (the web page
@@ -172,8 +179,11 @@ class Library:
             return {"unindexed_before": before, "unindexed_after": self.vectors.unindexed(),
                     "optimized": changed, "seconds": round(time.perf_counter() - t0, 3)}
 
-    def _ingestor(self, limits: ReadLimits | None = None, show: bool = False,
-                  pause: Callable[[], object] | None = None, batch_chunks: int | None = None) -> Ingestor:
+    def _ingestor(self, limits: "ReadLimits | None" = None, show: bool = False,
+                  pause: Callable[[], object] | None = None, batch_chunks: int | None = None) -> "Ingestor":
+        from rag.ingestion import BATCH_CHUNKS, Ingestor
+        from rag.progress import Progress
+
         return Ingestor(self.store, self.vectors, self.embedder, limits,
                         target_tokens=self.settings.chunk_target_tokens,
                         overlap_sentences=self.settings.chunk_overlap_sentences,
@@ -201,10 +211,15 @@ class Library:
         with self.writer_lock.hold(self.lock_wait, "reindex"):
             # every document is pending until its new points are flushed and its rows committed:
             # a killed reindex is finished by the next writer (or `rag reindex` again)
+            from ingest.structure import reparse
+            from rag.ingestion import Ingestor
+            from rag.progress import Progress
+
             self.store.mark_all_pending()
-            drop_vector_store(self.vectors, self.settings)
-            self.vectors = (open_vector_store(self.settings, self.embedder.dimension, self.bm25)
-                            if self.settings.qdrant_url else self._open_edge())
+            drop_vector_store(self.index, self.settings)
+            self._vectors = None
+            self.index = (open_index(self.settings, self.embedder.dimension, self.bm25)
+                          if self.settings.qdrant_url else self._open_edge())
             ingestor = Ingestor(self.store, self.vectors, self.embedder, context=self.settings.index_context)
             total = 0
             with Progress(enabled=show, desc="reindex", total=len(self.store.doc_ids())) as bar:
@@ -221,8 +236,10 @@ class Library:
             self._optimize_if_due(show)
             return total
 
-    def _reindex_batch(self, batch: list[tuple[Document, list]], bar: Progress) -> int:
+    def _reindex_batch(self, batch: list[tuple[Document, list]], bar: "Progress") -> int:
         """Embed and index a batch of re-chunked documents, flush, then commit their rows."""
+        from rag.ingestion import content_hash, embedded_nodes
+
         if not batch:
             return 0
         texts = [c.text for _, chunks in batch for c in chunks]
@@ -313,14 +330,12 @@ class Library:
         )
         use_rerank = rerank and self.reranker is not None
         fetch = max(k, self.reranker.depth) if use_rerank and self.reranker else k
-        result = self.vectors.query(VectorStoreQuery(
+        hits = self.index.search(IndexQuery(
             # BM25 alone needs no query vector: do not run the model for it
-            query_embedding=None if mode == "bm25" else self.embedder.embed_query(query), query_str=query,
-            similarity_top_k=fetch, sparse_top_k=max(self.settings.prefetch_limit, fetch),
-            mode=_MODES[mode], filters=filters.to_metadata_filters(),
+            text=query, dense=None if mode == "bm25" else self.embedder.embed_query(query),
+            k=fetch, prefetch_k=max(self.settings.prefetch_limit, fetch), mode=mode, filters=filters,
         ))
         index = self.speaker_index()
-        hits = [Hit.from_node(n, s) for n, s in zip(result.nodes or [], result.similarities or [])]
         for hit in hits:
             hit.speaker = index.canonical(hit.speaker) or hit.speaker
         if use_rerank and self.reranker is not None:
@@ -351,6 +366,8 @@ class Library:
 
     def stats(self) -> dict[str, Any]:
         """Counts of documents, chunks, speakers; the model; the index backend and its point count."""
+        from ingest.structure import PARSER_VERSION
+
         info = self.store.stats()
         people = self.speakers()
         info["speakers"] = len(people)
@@ -361,7 +378,7 @@ class Library:
                                           "fix": "rag reindex (or rag ingest of their files) parses them again"}
         info["index"] = {"backend": "qdrant-server" if self.settings.qdrant_url else "qdrant-edge",
                          "location": self.settings.qdrant_url or str(self.settings.edge_path),
-                         "points": self.vectors.count()}
+                         "points": self.index.count()}
         info["data_dir"] = str(self.settings.data_dir)
         return info
 

@@ -1,17 +1,21 @@
-"""Chunks as llama-index nodes with the shared payload, and search hits read back from nodes."""
+"""Chunks as llama-index nodes with the shared payload, and search hits read back from nodes or
+straight from a point's payload (llama-index is imported only to make or read nodes)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
-
-from llama_index.core.schema import BaseNode, MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+from typing import TYPE_CHECKING, Any
 
 from ingest.models import Chunk, Document
 from rag.filters import date_bounds
 
+if TYPE_CHECKING:
+    from llama_index.core.schema import BaseNode, TextNode
+
 _NAMESPACE = uuid.UUID("5b0c7d1e-8a43-4c55-9a57-2f1f2d6c9e10")
+_SOURCE = "1"  # llama-index's NodeRelationship.SOURCE, the key of a node's document in its JSON
 
 
 def point_id(doc_id: str, index: int) -> str:
@@ -40,9 +44,11 @@ def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
 
 
 def chunk_to_node(doc: Document, chunk: Chunk, embedding: list[float] | None = None,
-                  context: str = "") -> TextNode:
+                  context: str = "") -> "TextNode":
     """A TextNode whose text is exactly the chunk; what the index embeds and BM25 counts
     (`node.get_content(MetadataMode.EMBED)`) is the `context` header (`rag.context`) and the chunk."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
     meta = chunk_metadata(doc, chunk)
     meta["context"] = context
     return TextNode(
@@ -54,8 +60,10 @@ def chunk_to_node(doc: Document, chunk: Chunk, embedding: list[float] | None = N
     )
 
 
-def index_text(node: BaseNode) -> str:
+def index_text(node: "BaseNode") -> str:
     """What the index embeds and counts for a node: its context header and its text."""
+    from llama_index.core.schema import MetadataMode
+
     return node.get_content(metadata_mode=MetadataMode.EMBED)
 
 
@@ -82,15 +90,28 @@ class Hit:
     role: str = ""  # the speaker's office or capacity ("Foreign Minister")
 
     @classmethod
-    def from_node(cls, node: BaseNode, score: float) -> "Hit":
+    def from_node(cls, node: "BaseNode", score: float) -> "Hit":
         """Read a hit back from a node returned by either vector store."""
-        m = node.metadata
+        return cls._make(node.metadata, node.ref_doc_id or "", node.get_content(), score, node.node_id)
+
+    @classmethod
+    def from_payload(cls, point_id: str, payload: dict[str, Any], score: float) -> "Hit":
+        """Read a hit straight from a point's payload as the vector stores write it (llama-index's
+        `node_to_metadata_dict`: the node as JSON under `_node_content`), with no llama-index:
+        the same fields `from_node` reads from the node rebuilt from that JSON."""
+        node = json.loads(payload["_node_content"])
+        source = (node.get("relationships") or {}).get(_SOURCE) or {}
+        return cls._make(node.get("metadata") or {}, source.get("node_id") or "", node.get("text") or "",
+                         score, node.get("id_") or point_id)
+
+    @classmethod
+    def _make(cls, m: dict[str, Any], doc_id: str, text: str, score: float, node_id: str) -> "Hit":
         return cls(
-            doc_id=node.ref_doc_id or "", title=m.get("title", ""), speaker=m.get("speaker", ""),
-            date=m.get("date", ""), text=node.get_content(), score=float(score),
+            doc_id=doc_id, title=m.get("title", ""), speaker=m.get("speaker", ""),
+            date=m.get("date", ""), text=text, score=float(score),
             char_start=int(m["char_start"]), char_end=int(m["char_end"]),
             is_question=bool(m.get("is_question")), turn=int(m.get("turn", 0)),
             chunk=int(m.get("chunk", 0)), source=m.get("source", ""),
             source_url=m.get("source_url", ""), place=m.get("place", ""), page=m.get("page"),
-            point_id=node.node_id, role=m.get("speaker_role", ""),
+            point_id=node_id, role=m.get("speaker_role", ""),
         )

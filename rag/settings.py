@@ -31,6 +31,11 @@ def _env_int(var: str) -> int | None:
         raise ValueError(f"${var} must be a whole number of at least 1, not {raw!r}") from None
 
 
+class CollectionSettingsWarning(UserWarning):
+    """The collection exists with other cluster settings (shards, replicas, write consistency)
+    than the ones asked for; they only take effect when a collection is created."""
+
+
 QUANTIZATIONS = ("none", "int8")
 OPTIMIZE_AFTER = 20_000
 """Passages whose dense vectors are not yet in an HNSW graph at which an ingest builds the graph
