@@ -222,7 +222,7 @@ class Library:
                           if self.settings.qdrant_url else self._open_edge())
             ingestor = Ingestor(self.store, self.vectors, self.embedder, context=self.settings.index_context)
             total = 0
-            with Progress(enabled=show, desc="reindex") as bar:
+            with Progress(enabled=show, desc="reindex", total=len(self.store.doc_ids())) as bar:
                 batch: list[tuple[Document, list]] = []
                 for stored in self.store.iter_documents():
                     doc = reparse(stored)
