@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from rag.progress import Progress
 
 
+TIE_MARGIN = 10
+"""Hits fetched beyond those asked for, so that ties at the cut are broken the same way every time."""
+
+
 class UnknownFilterValue(ValueError):
     """A --speaker or --source value that matches nothing in the collection."""
 
@@ -333,8 +337,12 @@ class Library:
         hits = self.index.search(IndexQuery(
             # BM25 alone needs no query vector: do not run the model for it
             text=query, dense=None if mode == "bm25" else self.embedder.embed_query(query),
-            k=fetch, prefetch_k=max(self.settings.prefetch_limit, fetch), mode=mode, filters=filters,
+            k=fetch + TIE_MARGIN, prefetch_k=max(self.settings.prefetch_limit, fetch + TIE_MARGIN), mode=mode,
+            filters=filters,
         ))
+        # equal scores (RRF gives many) come back in any order: break ties by point id, so that the
+        # same query on the same passages always ranks them alike, on either engine
+        hits = sorted(hits, key=lambda h: (-round(h.score, 9), h.point_id))[:fetch]
         index = self.speaker_index()
         for hit in hits:
             hit.speaker = index.canonical(hit.speaker) or hit.speaker
