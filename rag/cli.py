@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "out", None) is not None and not getattr(args, "export", None):
+    if args.command == "ask" and getattr(args, "out", None) is not None and not getattr(args, "export", None):
         parser.error("--out names the file for --export: add --export csl-json, ris, bibtex or markdown")
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
