@@ -439,12 +439,13 @@ def reparse(doc: Document) -> Document:
     the metadata its source gave (for documents stored before that metadata was kept, what the
     store holds: title, date, place, ..., and the speaker its role labels were given). Keeps its
     id and source path; nothing of the stored text is lost (furniture was cut when it was stored)."""
-    meta = dict(doc.source_meta) if doc.source_meta else _stored_metadata(doc)
+    kept = bool(doc.source_meta) or bool(doc.parser)  # a parser-versioned row kept its metadata, even {}
+    meta = dict(doc.source_meta) if kept else _stored_metadata(doc)
     raw = RawDocument(text=doc.text, source_path=doc.source_path, origin=doc.doc_id, format=doc.format,
                       metadata=meta, page_starts=list(doc.page_starts))
     fresh = parse_document(raw)
     fresh.doc_id, fresh.source_path = doc.doc_id, doc.source_path
-    if not doc.source_meta:
+    if not kept:
         fresh.source_meta = {}
     return fresh
 
