@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rag.answers import Answer
+from rag.json_shapes import answer_json, dumps
 
 if TYPE_CHECKING:
     from rag.library import Library
@@ -41,7 +41,7 @@ def run_ask(lib: "Library", args: argparse.Namespace, out: TextIO | None = None)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "json", False):
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
+        print(dumps(answer_json(answer)), file=out)
     else:
         print(format_answer(answer), file=out)
     return 0

@@ -305,6 +305,12 @@ class Library:
         """The stored document (text, metadata, turns), or None."""
         return self.store.get_document(doc_id)
 
+    def speakers(self) -> list[dict[str, Any]]:
+        """Every known speaker with the passages they speak (journalists' questions not counted),
+        most first: `[{"speaker": "Sergey Lavrov", "passages": 412}, ...]`, the JSON of
+        GET /api/speakers and the MCP `speakers` tool (a speaker's identity may add keys later)."""
+        return [{"speaker": name, "passages": n} for name, n in self.store.speakers()]
+
     def stats(self) -> dict[str, Any]:
         """Counts of documents, chunks, speakers; the model; the index backend and its point count."""
         info = self.store.stats()
