@@ -34,12 +34,12 @@ def free_port() -> int:
 class Server:
     """`python -m rag.cli serve` on a data dir, on 127.0.0.1 and a free port."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-                   TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+                   TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1", **(env or {}))
         self._log = log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rag.cli", "serve", "--port", str(self.port), "--data-dir", str(data_dir)],

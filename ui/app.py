@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry, ever
@@ -19,8 +20,11 @@ import gradio as gr  # noqa: E402
 
 from rag.settings import Settings  # noqa: E402
 from ui import views  # noqa: E402
+from ui.api import TokenGate, api_token, create_app  # noqa: E402
 from ui.assets import CLICKABLE_JS, CSS, DOCUMENT_JS  # noqa: E402
 from ui.handlers import Handlers  # noqa: E402
+from ui.mcp_tools import add_tools  # noqa: E402
+from ui.reads import Reads  # noqa: E402
 from ui.service import Service  # noqa: E402
 from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES  # noqa: E402
 
@@ -180,7 +184,7 @@ def launch_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
     """The safety-relevant launch settings, in one place (tests read them too)."""
     return dict(server_name=host, server_port=port, share=False, show_error=True,
                 max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[],
-                blocked_paths=[str(settings.data_dir.resolve())], ssr_mode=False, mcp_server=False,
+                blocked_paths=[str(settings.data_dir.resolve())], ssr_mode=False, mcp_server=True,
                 footer_links=["api"], css=CSS, theme=_theme(),
                 quiet=True)
 
@@ -193,31 +197,64 @@ def _theme() -> gr.themes.Base:
                           font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> int:
-    """Open the Library once, serve the page until interrupted (Ctrl-C or SIGTERM), close cleanly."""
+LAUNCH_ONLY = ("share", "quiet")
+"""`launch()` options that `mount_gradio_app` has no use for: no share tunnel is ever opened, and
+nothing is printed by Gradio when uvicorn is started here."""
+
+
+def web_app(service: Service, settings: Settings, host: str, port: int, token: str | None = None) -> Any:
+    """The page, the REST API (/api) and the MCP tools (/gradio_api/mcp/) as one FastAPI app, with
+    every launch option of `launch_options` that matters for safety."""
+    demo = build(service)
+    reads = Reads(service)
+    add_tools(demo, reads)
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    app = create_app(reads, token)
+    if token is not None:
+        app.add_middleware(TokenGate, token=token, prefixes=("/gradio_api/mcp",))
+    options = {k: v for k, v in launch_options(settings, host, port).items() if k not in LAUNCH_ONLY}
+    return gr.mount_gradio_app(app, demo, path="/", **options)
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: str | None = None) -> int:
+    """Open the Library once, serve the page, the API and MCP until interrupted (Ctrl-C or SIGTERM),
+    close cleanly. `token` (or $RAG_API_TOKEN) is required by every /api and MCP request."""
     from rag.library import Library
+    from rag.serve_file import local_url, publish, withdraw
+    from ui.server import Listening
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "mcp"):  # a line per request otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     library = Library(settings)
     service = Service(library)
     service.warm_up()
-    demo = build(service)
-    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    token = api_token(token)
+    listening = Listening(web_app(service, settings, host, port, token), host, port)
 
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        print(f"serving {settings.data_dir} on http://{host}:{port}  (Ctrl-C to stop)", flush=True)
-        demo.launch(**launch_options(settings, host, port))
+        listening.start()
+        url = local_url(host, port)
+        publish(settings.data_dir, url, token is not None)
+        print(f"serving {settings.data_dir} on http://{host}:{port}  (Ctrl-C to stop)\n"
+              f"  REST API {url}/api (schema: {url}/api/openapi.json), MCP {url}/gradio_api/mcp/"
+              + ("; both need the API token" if token else ""), flush=True)
+        while listening.thread.is_alive():
+            listening.thread.join(0.5)
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port is taken, or the server could not start
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
+        withdraw(settings.data_dir)
         try:
-            demo.close()
+            listening.stop()
         finally:
             with service.write_lock, service.lock:
                 library.close()
