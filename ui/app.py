@@ -1,9 +1,11 @@
-"""The Gradio page: `build(service)` lays out the tabs and wires the events; `serve(settings)` runs it.
+"""The Gradio page: `build(service)` lays out the tabs and wires the events; `serve(settings)` runs it
+together with the REST API (`ui.api`) and the MCP tools (`ui.mcp_tools`) in one process.
 
 Tabs: Ask (cited answer), Timeline (matching passages by date and speaker), Search (ranked
 passages), Read (a document with the cited span highlighted), Library (documents, upload, remove).
 The filters above the tabs apply to Ask, Timeline and Search. Every event that callers may want
-to script has an `api_name` (see "Use via API" at the foot of the page, or `gradio_client`).
+to script has an `api_name` for `gradio_client`; "Use via API" at the foot of the page lists only
+the four MCP tools, which return JSON.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import logging
 import os
 import signal
 import sys
+import threading
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry, ever
 
 import gradio as gr  # noqa: E402
+from starlette.routing import Mount  # noqa: E402
 
 from rag.settings import Settings  # noqa: E402
 from ui import views  # noqa: E402
@@ -25,6 +29,7 @@ from ui.assets import CLICKABLE_JS, CSS, DOCUMENT_JS  # noqa: E402
 from ui.handlers import Handlers  # noqa: E402
 from ui.mcp_tools import add_tools  # noqa: E402
 from ui.reads import Reads  # noqa: E402
+from ui.server import Listening  # noqa: E402
 from ui.service import Service  # noqa: E402
 from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES  # noqa: E402
 
@@ -216,12 +221,19 @@ def web_app(service: Service, settings: Settings, host: str, port: int, token: s
     return gr.mount_gradio_app(app, demo, path="/", **options)
 
 
+def end_page_streams(listening: Listening) -> None:
+    """End the heartbeat stream that every open tab of the page holds, as Gradio's own `close()`
+    does, so that uvicorn's graceful shutdown does not wait for browsers."""
+    for route in listening.app.routes:
+        if isinstance(route, Mount) and hasattr(route.app, "stop_event"):
+            listening.call_soon(route.app.stop_event.set)
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: str | None = None) -> int:
     """Open the Library once, serve the page, the API and MCP until interrupted (Ctrl-C or SIGTERM),
     close cleanly. `token` (or $RAG_API_TOKEN) is required by every /api and MCP request."""
     from rag.library import Library
     from rag.serve_file import local_url, publish, withdraw
-    from ui.server import Listening
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "mcp"):  # a line per request otherwise
@@ -232,10 +244,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: 
     token = api_token(token)
     listening = Listening(web_app(service, settings, host, port, token), host, port)
 
-    def _stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    stopping = threading.Event()  # set by Ctrl-C or SIGTERM: no exception raised inside a join
 
-    previous = signal.signal(signal.SIGTERM, _stop)
+    def _stop(signum: int, frame: Any) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         listening.start()
         url = local_url(host, port)
@@ -243,19 +257,19 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: 
         print(f"serving {settings.data_dir} on http://{host}:{port}  (Ctrl-C to stop)\n"
               f"  REST API {url}/api (schema: {url}/api/openapi.json), MCP {url}/gradio_api/mcp/"
               + ("; both need the API token" if token else ""), flush=True)
-        while listening.thread.is_alive():
-            listening.thread.join(0.5)
-    except KeyboardInterrupt:
-        pass
+        while not stopping.is_set() and listening.thread.is_alive():
+            stopping.wait(0.5)
     except OSError as exc:  # the port is taken, or the server could not start
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
-        signal.signal(signal.SIGTERM, previous)
         withdraw(settings.data_dir)
+        end_page_streams(listening)
         try:
-            listening.stop()
+            listening.stop()  # requests in flight finish before the Library closes
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             with service.write_lock, service.lock:
                 library.close()
     return 0

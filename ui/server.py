@@ -3,9 +3,10 @@ runs it), so that the main thread keeps the signals and closes the Library after
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import uvicorn
 
@@ -15,10 +16,20 @@ class Listening:
     requests in flight, runs the app's shutdown and returns."""
 
     def __init__(self, app: Any, host: str, port: int) -> None:
+        self.app = app
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                                     access_log=False, lifespan="on",
                                                     timeout_graceful_shutdown=10))
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, name="uvicorn", daemon=True)
+
+    def _run(self) -> None:
+        async def serve() -> None:
+            self.loop = asyncio.get_running_loop()
+            await self.server.serve()
+
+        with asyncio.Runner(loop_factory=self.server.config.get_loop_factory()) as runner:
+            runner.run(serve())
 
     def start(self, timeout: float = 60.0) -> "Listening":
         """Serve in the background; OSError when the port cannot be bound or startup fails."""
@@ -33,6 +44,11 @@ class Listening:
                 raise OSError(f"the server did not start within {timeout:.0f} s")
             time.sleep(0.02)
         return self
+
+    def call_soon(self, fn: Callable[[], object]) -> None:
+        """Run `fn` in the server's event loop (from any thread)."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(fn)
 
     def stop(self) -> None:
         """Shut down gracefully and wait for the thread."""
