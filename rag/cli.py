@@ -1,4 +1,4 @@
-"""The `rag` command line: ingest, search, show, remove, reindex, stats, check, backup, restore."""
+"""The `rag` command line: ingest, search, show, remove, reindex, stats, speakers, check, backup, restore."""
 
 from __future__ import annotations
 
@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="documents, chunks, speakers, model")
     p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("speakers", help="who speaks in the collection: each person with the names the "
+                       "documents give them, roles, passages and dates")
+    p.add_argument("--json", action="store_true", help="print the identities as JSON")
+    p.add_argument("--all", action="store_true", help="also offices without a name, anonymous officials "
+                   "and group voices")
     _common(p)
 
     p = sub.add_parser("check", help="check that the store and the index agree")
@@ -235,6 +242,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"reindexed {n} chunks with {lib.embedder.name}")
             elif args.command == "stats":
                 _stats(lib, args.json)
+            elif args.command == "speakers":
+                _speakers(lib, args.json, args.all)
             elif args.command == "check":
                 return _check(lib, args)
             elif args.command == "backup":
@@ -252,7 +261,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _library(args: argparse.Namespace, quiet: bool) -> "object":
-    """The data dir's Library; for search, ask, show and stats while a `rag serve` holds its embedded
+    """The data dir's Library; for search, ask, show, stats and speakers while a `rag serve` holds its embedded
     index, the server instead (`rag.remote.RemoteLibrary`: same calls, same results)."""
     from rag.remote import COMMANDS
 
@@ -349,6 +358,33 @@ def _stats(lib: "object", as_json: bool) -> None:
           f"({info['index']['points']} points)")
     for row in info["top_speakers"]:
         print(f"  {row['chunks']:>6}  {row['speaker']}")
+    if info.get("outdated_structure"):
+        print(f"{info['outdated_structure']['documents']} documents were parsed by an older structure parser: "
+              f"{info['outdated_structure']['fix']}")
+
+
+def _speakers(lib: "object", as_json: bool, everyone: bool) -> None:
+    from rag.json_shapes import dumps, speakers_json
+
+    people = speakers_json(lib.speakers(), everyone)  # type: ignore[attr-defined]
+    if as_json:
+        print(dumps(people))
+        return
+    if not people:
+        print("no speakers yet: ingest some documents first")
+        return
+    for p in people:
+        dates = f"{p['first'] or '?'} … {p['last'] or '?'}"
+        other = [a for a in p["aliases"] if a != p["speaker"]]
+        line = f"{p['passages']:>6}  {p['speaker']}"
+        if p["kind"] != "person":
+            line += f" [{p['kind']}]"
+        line += f"  ·  {p['documents']} doc{'s' * (p['documents'] != 1)}, {dates}"
+        if p["roles"]:
+            line += f"  ·  {'; '.join(p['roles'][:3])}"
+        print(line)
+        if other:
+            print(f"          also: {', '.join(other)}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from llama_index.core.bridge.pydantic import PrivateAttr
-from llama_index.core.schema import BaseNode
+from llama_index.core.schema import BaseNode, MetadataMode
 from llama_index.core.vector_stores.types import (
     BasePydanticVectorStore,
     FilterCondition,
@@ -140,7 +140,8 @@ class EdgeVectorStore(BasePydanticVectorStore):
         q = _edge()
         if not nodes:
             return []
-        indices, values = self._sparse_doc_fn([n.get_content() for n in nodes])
+        # BM25 counts what the dense model embeds: the passage with its context header
+        indices, values = self._sparse_doc_fn([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes])
         points = []
         for node, idx, val in zip(nodes, indices, values):
             embedding = node.get_embedding()

@@ -44,6 +44,12 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
                   notes=list(data.get("notes", [])), passages=hits_from_json(data.get("passages", [])))
 
 
+def speakers_json(identities: Iterable[dict[str, Any]], everyone: bool = False) -> list[dict[str, Any]]:
+    """Speaker identities (`Library.speakers`) as `rag speakers --json` prints them: the people,
+    or with `everyone` also offices without a name, anonymous officials and group voices."""
+    return [p for p in identities if everyone or p.get("kind") == "person"]
+
+
 def document_json(doc: Document) -> dict[str, Any]:
     """A stored document as `rag show --json` prints it (its text under "text")."""
     return asdict(doc)

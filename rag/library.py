@@ -13,17 +13,19 @@ from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQu
 
 from ingest.models import Document
 from ingest.readers import ReadLimits
+from ingest.structure import PARSER_VERSION, reparse
 from rag.answers import Answer
 from rag.embedding import Embedder
 from rag.filters import SearchFilters
 from rag.index import VectorStore, drop_vector_store, open_vector_store
-from rag.ingestion import BATCH_CHUNKS, IngestReport, Ingestor
+from rag.ingestion import BATCH_CHUNKS, IngestReport, Ingestor, content_hash, embedded_nodes
 from rag.lock import BusyError, FileLock, index_lock, writer_lock
-from rag.nodes import Hit, chunk_to_node, point_id
+from rag.nodes import Hit, point_id
 from rag.progress import Progress
 from rag.rerank import Reranker
 from rag.settings import Settings
 from rag.sparse import Bm25Encoder
+from rag.speakers import SpeakerIndex, SpeakerRow
 from rag.store import Store
 
 if TYPE_CHECKING:
@@ -57,11 +59,13 @@ class Library:
         self.store = Store(self.settings.store_path)
         try:
             self.store.check_model(self.embedder.name, self.embedder.dimension)
+            self.store.check_index_context(self.settings.index_context)
             self.vectors: VectorStore = self._open_index()
         except BaseException:
             self.store.close()
             raise
         self.reranker = reranker
+        self._speaker_index: tuple[tuple[int, int], SpeakerIndex] | None = None
 
     def _open_index(self) -> VectorStore:
         """Open the index; the embedded one under `index.lock`, so that a second process gets a
@@ -174,7 +178,8 @@ class Library:
                         target_tokens=self.settings.chunk_target_tokens,
                         overlap_sentences=self.settings.chunk_overlap_sentences,
                         batch_chunks=batch_chunks or BATCH_CHUNKS,
-                        progress=lambda: Progress(enabled=show), pause=pause)
+                        progress=lambda: Progress(enabled=show), pause=pause,
+                        context=self.settings.index_context)
 
     def remove(self, doc_id: str) -> bool:
         """Delete one document from the store and the index; False if it was not there."""
@@ -200,17 +205,19 @@ class Library:
             drop_vector_store(self.vectors, self.settings)
             self.vectors = (open_vector_store(self.settings, self.embedder.dimension, self.bm25)
                             if self.settings.qdrant_url else self._open_edge())
-            ingestor = Ingestor(self.store, self.vectors, self.embedder)
+            ingestor = Ingestor(self.store, self.vectors, self.embedder, context=self.settings.index_context)
             total = 0
             with Progress(enabled=show, desc="reindex") as bar:
                 batch: list[tuple[Document, list]] = []
-                for doc in self.store.iter_documents():
+                for stored in self.store.iter_documents():
+                    doc = reparse(stored)
                     batch.append((doc, ingestor.chunk(doc)))
                     if sum(len(c) for _, c in batch) >= 256:
                         total += self._reindex_batch(batch, bar)
                         batch = []
                 total += self._reindex_batch(batch, bar)
             self.store.set_model(self.embedder.name, self.embedder.dimension)
+            self.store.set_meta("index_context", "1" if self.settings.index_context else "0")
             self._optimize_if_due(show)
             return total
 
@@ -219,10 +226,10 @@ class Library:
         if not batch:
             return 0
         texts = [c.text for _, chunks in batch for c in chunks]
-        vectors = iter(self.embedder.embed(texts))
-        self.vectors.add([chunk_to_node(doc, c, next(vectors).tolist()) for doc, chunks in batch for c in chunks])
+        self.vectors.add(embedded_nodes([(doc, c) for doc, chunks in batch for c in chunks], self.embedder,
+                                        self.settings.index_context))
         self.vectors.flush()
-        self.store.put_documents([(doc, self.store.content_hash(doc.doc_id) or "", chunks,
+        self.store.put_documents([(doc, content_hash(doc), chunks,
                                    [point_id(doc.doc_id, c.index) for c in chunks]) for doc, chunks in batch])
         bar.advance(docs=len(batch), chunks=len(texts))
         return len(texts)
@@ -255,10 +262,35 @@ class Library:
         return restore(Path(src), settings, force=force, wait=wait)
 
     # -- reading --------------------------------------------------------------------------
+    def speaker_index(self) -> SpeakerIndex:
+        """The collection's speaker identities (one per person, with aliases), rebuilt when the
+        store changes."""
+        version = self.store._version()
+        if self._speaker_index is None or self._speaker_index[0] != version:
+            rows = [SpeakerRow(**r) for r in self.store.speaker_rows()]
+            self._speaker_index = (version, SpeakerIndex(rows))
+        return self._speaker_index[1]
+
+    def speakers(self) -> list[dict[str, Any]]:
+        """Every speaker identity with its aliases, roles, passages, documents and date range,
+        most passages first (`rag speakers --json`)."""
+        return [ident.to_dict() for ident in self.speaker_index().identities]
+
     def resolve_speakers(self, names: Iterable[str]) -> list[str]:
-        """Known speaker names matching each given name (case-insensitive substring)."""
-        known = [s for s, _ in self.store.speakers()]
-        return _resolve(names, known, "speaker")
+        """The stored speaker names (every alias) of the identities each given name matches: a
+        full name, a surname, an alias ("President Trump") or part of one, case and accents ignored."""
+        index = self.speaker_index()
+        found: list[str] = []
+        for name in names:
+            matches = index.match(name)
+            if not matches:
+                known = [i.name for i in index.identities if i.kind == "person"][:12]
+                hint = ", ".join(known) or "none yet: ingest some documents first"
+                raise UnknownFilterValue(f"no speaker matches {name!r}; known speakers include: {hint} "
+                                         f"(`rag speakers` lists them all)")
+            for ident in matches:
+                found.extend(a for a in ident.aliases if a not in found)
+        return found
 
     def resolve_sources(self, names: Iterable[str]) -> list[str]:
         """Known source labels matching each given name (case-insensitive substring)."""
@@ -287,7 +319,10 @@ class Library:
             similarity_top_k=fetch, sparse_top_k=max(self.settings.prefetch_limit, fetch),
             mode=_MODES[mode], filters=filters.to_metadata_filters(),
         ))
+        index = self.speaker_index()
         hits = [Hit.from_node(n, s) for n, s in zip(result.nodes or [], result.similarities or [])]
+        for hit in hits:
+            hit.speaker = index.canonical(hit.speaker) or hit.speaker
         if use_rerank and self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
@@ -302,18 +337,28 @@ class Library:
                    answerer=answerer, **options)
 
     def document(self, doc_id: str) -> Document | None:
-        """The stored document (text, metadata, turns), or None."""
-        return self.store.get_document(doc_id)
-
-    def speakers(self) -> list[dict[str, Any]]:
-        """Every known speaker with the passages they speak (journalists' questions not counted),
-        most first: `[{"speaker": "Sergey Lavrov", "passages": 412}, ...]`, the JSON of
-        GET /api/speakers and the MCP `speakers` tool (a speaker's identity may add keys later)."""
-        return [{"speaker": name, "passages": n} for name, n in self.store.speakers()]
+        """The stored document (text, metadata, turns), or None; its speakers are named by their
+        identity in the collection ("President Trump" in one transcript is "Donald Trump")."""
+        doc = self.store.get_document(doc_id)
+        if doc is None:
+            return None
+        index = self.speaker_index()
+        for turn in doc.turns:
+            if turn.speaker and not turn.is_question:
+                turn.speaker = index.canonical(turn.speaker)
+        doc.speakers = list(dict.fromkeys(index.canonical(s) or s for s in doc.speakers))
+        return doc
 
     def stats(self) -> dict[str, Any]:
         """Counts of documents, chunks, speakers; the model; the index backend and its point count."""
         info = self.store.stats()
+        people = self.speakers()
+        info["speakers"] = len(people)
+        info["top_speakers"] = [{"speaker": p["speaker"], "chunks": p["passages"]} for p in people[:10]]
+        outdated = self.store.outdated_documents(PARSER_VERSION)
+        if outdated:
+            info["outdated_structure"] = {"documents": len(outdated), "parser": PARSER_VERSION,
+                                          "fix": "rag reindex (or rag ingest of their files) parses them again"}
         info["index"] = {"backend": "qdrant-server" if self.settings.qdrant_url else "qdrant-edge",
                          "location": self.settings.qdrant_url or str(self.settings.edge_path),
                          "points": self.vectors.count()}

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import BaseNode, MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 
 from ingest.models import Chunk, Document
 from rag.filters import date_bounds
@@ -25,7 +25,7 @@ def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
         "title": doc.title or "", "speaker": chunk.speaker or "",
         "speaker_key": (chunk.speaker or "").lower(), "date": doc.date or "",
         "source": doc.source or "", "doc_type": doc.doc_type or "", "is_question": chunk.is_question,
-        "role": "question" if chunk.is_question else "answer",
+        "role": "question" if chunk.is_question else "answer", "speaker_role": chunk.role or "",
         "turn": chunk.turn, "chunk": chunk.index, "char_start": chunk.char_start,
         "char_end": chunk.char_end, "source_url": doc.source_url or "", "place": doc.place or "",
     }
@@ -39,15 +39,24 @@ def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
     return meta
 
 
-def chunk_to_node(doc: Document, chunk: Chunk, embedding: list[float] | None = None) -> TextNode:
-    """A TextNode whose embedded content is exactly the chunk text."""
+def chunk_to_node(doc: Document, chunk: Chunk, embedding: list[float] | None = None,
+                  context: str = "") -> TextNode:
+    """A TextNode whose text is exactly the chunk; what the index embeds and BM25 counts
+    (`node.get_content(MetadataMode.EMBED)`) is the `context` header (`rag.context`) and the chunk."""
     meta = chunk_metadata(doc, chunk)
+    meta["context"] = context
     return TextNode(
         id_=point_id(doc.doc_id, chunk.index), text=chunk.text, metadata=meta, embedding=embedding,
         start_char_idx=chunk.char_start, end_char_idx=chunk.char_end,
-        excluded_embed_metadata_keys=list(meta), excluded_llm_metadata_keys=list(meta),
+        excluded_embed_metadata_keys=[k for k in meta if k != "context"], excluded_llm_metadata_keys=list(meta),
+        metadata_template="{value}", text_template="{metadata_str}\n\n{content}",
         relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)},
     )
+
+
+def index_text(node: BaseNode) -> str:
+    """What the index embeds and counts for a node: its context header and its text."""
+    return node.get_content(metadata_mode=MetadataMode.EMBED)
 
 
 @dataclass
@@ -70,6 +79,7 @@ class Hit:
     place: str
     page: int | None
     point_id: str
+    role: str = ""  # the speaker's office or capacity ("Foreign Minister")
 
     @classmethod
     def from_node(cls, node: BaseNode, score: float) -> "Hit":
@@ -82,5 +92,5 @@ class Hit:
             is_question=bool(m.get("is_question")), turn=int(m.get("turn", 0)),
             chunk=int(m.get("chunk", 0)), source=m.get("source", ""),
             source_url=m.get("source_url", ""), place=m.get("place", ""), page=m.get("page"),
-            point_id=node.node_id,
+            point_id=node.node_id, role=m.get("speaker_role", ""),
         )

@@ -1,4 +1,4 @@
-"""`RemoteLibrary`: what `rag search`, `ask`, `show` and `stats` use while a `rag serve` holds the
+"""`RemoteLibrary`: what `rag search`, `ask`, `show`, `stats` and `speakers` use while a `rag serve` holds the
 data dir's embedded index (Qdrant Edge lets one process at a time open it). It has the calls of
 `Library` that these commands make, answered by the server's REST API and turned back into the
 same objects, so a command prints exactly what it would have printed itself.
@@ -22,7 +22,7 @@ from rag.json_shapes import answer_from_json, document_from_json, hits_from_json
 from rag.lock import BusyError
 from rag.nodes import Hit
 
-COMMANDS = ("search", "ask", "show", "stats")
+COMMANDS = ("search", "ask", "show", "stats", "speakers")
 """The commands that a running server answers when it holds the index."""
 TOKEN_ENV = "RAG_API_TOKEN"
 TIMEOUT = 600.0
@@ -90,6 +90,10 @@ class RemoteLibrary:
     def stats(self) -> dict[str, Any]:
         """Library.stats, by GET /api/stats."""
         return self._request("GET", "/api/stats")
+
+    def speakers(self) -> list[dict[str, Any]]:
+        """Library.speakers (every identity), by GET /api/speakers?all=true."""
+        return self._request("GET", "/api/speakers?all=true")
 
     # -- HTTP ---------------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

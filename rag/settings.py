@@ -75,6 +75,7 @@ class Settings:
     hnsw_ef_construct: int = 100
     optimize_after: int = OPTIMIZE_AFTER
     progress: bool = True
+    index_context: bool = True  # embed and count each passage with its context header (rag.context)
 
     def __post_init__(self) -> None:
         if self.embed_precision not in PRECISIONS:
@@ -128,6 +129,11 @@ class Settings:
         overrides = {k: v for k, v in overrides.items() if v is not None or k in _CLUSTER_SETTINGS}
         if overrides.get("embed_precision") is None and os.environ.get("RAG_EMBED_PRECISION"):
             overrides["embed_precision"] = os.environ["RAG_EMBED_PRECISION"].strip()
+        if overrides.get("index_context") is None and os.environ.get("RAG_INDEX_CONTEXT"):
+            value = os.environ["RAG_INDEX_CONTEXT"].strip().lower()
+            if value not in ("0", "1", "true", "false", "yes", "no"):
+                raise ValueError(f"$RAG_INDEX_CONTEXT must be 1 or 0, not {value!r}")
+            overrides["index_context"] = value in ("1", "true", "yes")
         return cls(data_dir=Path(resolved_dir), qdrant_url=url, qdrant_api_key=key, **overrides)  # type: ignore[arg-type]
 
     @property

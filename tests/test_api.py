@@ -97,9 +97,13 @@ def test_documents_speakers_stats_are_the_json_of_the_cli(served, pristine, samp
     assert resp.status_code == 200 and resp.text + "\n" == cli.stdout
     assert resp.json()["text"] and resp.json()["turns"]
 
-    speakers = _get(served, "/api/speakers").json()
-    assert speakers == sample_library.speakers() and speakers[0] == {"speaker": speakers[0]["speaker"],
-                                                                   "passages": speakers[0]["passages"]}
+    for flags, params in (((), {}), (("--all",), {"all": "true"})):
+        resp = _get(served, "/api/speakers", **params)
+        cli = _rag("speakers", "--json", *flags, data_dir=pristine)
+        assert resp.status_code == 200 and resp.text + "\n" == cli.stdout, flags
+    people, everyone = _get(served, "/api/speakers").json(), _get(served, "/api/speakers", all="true").json()
+    assert people and {p["kind"] for p in people} == {"person"} and len(everyone) > len(people)
+    assert everyone == sample_library.speakers()
     stats = _get(served, "/api/stats")
     cli = _rag("stats", "--json", data_dir=pristine)
     # the same collection in another folder: only the paths differ
@@ -214,6 +218,8 @@ def test_openapi_documents_every_route_and_parameter(served) -> None:
                                       "include_passages"}
     hit = schema["components"]["schemas"]["Hit"]
     assert set(hit["properties"]) == set(_get(served, "/api/search", q=QUERY, k=1).json()[0])
+    speaker = schema["components"]["schemas"]["SpeakerResponse"]
+    assert set(speaker["properties"]) == set(_get(served, "/api/speakers").json()[0])
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
@@ -243,6 +249,7 @@ def test_mcp_tools_with_a_real_client(served) -> None:
         ("search", {"query": QUERY, "k": 3, "speaker": ["putin"]}),
         ("get_document", {"doc_id": doc_id}),
         ("speakers", {}),
+        ("speakers", {"include_unnamed": True}),
         ("ask", {"question": "What did Lavrov say about the OSCE?"}),
         ("search", {"query": QUERY, "since": "2023-13"}),
         ("get_document", {"doc_id": "no-such-doc"}),
@@ -256,10 +263,11 @@ def test_mcp_tools_with_a_real_client(served) -> None:
     assert search.inputSchema["required"] == ["query"] and all(p.get("description") for p in props.values())
     assert by_name["get_document"].inputSchema["required"] == ["doc_id"]
 
-    found, document, speakers, answer, bad_date, missing = results
+    found, document, speakers, everyone, answer, bad_date, missing = results
     assert not found.isError and found.content[0].text == api_hits
     assert not document.isError and document.content[0].text == _get(served, f"/api/documents/{doc_id}").text
-    assert json.loads(speakers.content[0].text) == _get(served, "/api/speakers").json()
+    assert speakers.content[0].text == _get(served, "/api/speakers").text
+    assert everyone.content[0].text == _get(served, "/api/speakers", all="true").text
     cited = json.loads(answer.content[0].text)
     assert cited["citations"] and not cited["abstained"]
     assert bad_date.isError and bad_date.content[0].text == "invalid month in '2023-13'"
@@ -290,7 +298,7 @@ def test_cli_prints_the_servers_answers_instead_of_failing_on_the_lock(served, p
         remote, local = _rag(*args, data_dir=data, token=TOKEN), _rag(*args, data_dir=pristine)
         assert (remote.returncode, remote.stdout, remote.stderr) == (local.returncode, local.stdout, local.stderr), args
     doc_id = json.loads(_rag("search", QUERY, "--json", "-k", "1", data_dir=data, token=TOKEN).stdout)[0]["doc_id"]
-    for args in (("show", doc_id), ("stats",)):
+    for args in (("show", doc_id), ("stats",), ("speakers",), ("speakers", "--json", "--all")):
         remote, local = _rag(*args, data_dir=data, token=TOKEN), _rag(*args, data_dir=pristine)
         assert remote.returncode == 0 and remote.stdout == local.stdout.replace(str(pristine), str(data)), args
 

@@ -100,10 +100,16 @@ class AnswerResponse(BaseModel):
 
 
 class SpeakerResponse(BaseModel):
-    """A speaker and the passages they speak (journalists' questions not counted)."""
+    """`rag speakers --json`: one identity per person, with the names the documents give them."""
 
-    speaker: str
-    passages: int
+    speaker: str = Field(description="the name the collection knows them by")
+    kind: str = Field(description="person, or (with all=true) office, anonymous or group")
+    aliases: list[str] = Field(description="every name the documents use for them (speaker filters match these)")
+    roles: list[str]
+    passages: int = Field(description="passages they speak (journalists' questions not counted)")
+    documents: int
+    first: str | None = Field(description="date of their first document")
+    last: str | None = Field(description="date of their last document")
 
 
 def _json(value: Any) -> Response:
@@ -153,9 +159,11 @@ def create_app(reads: Reads, token: str | None = None) -> FastAPI:
         return _json(_call(lambda: reads.document(doc_id)))
 
     @router.get("/speakers", response_model=list[SpeakerResponse], summary="Known speakers")
-    def speakers() -> Response:
-        """Every speaker with the passages they speak, most first."""
-        return _json(_call(reads.speakers))
+    def speakers(all: bool = Query(False, description="also offices without a name, anonymous officials "
+                                   "and group voices (`rag speakers --all`)")) -> Response:
+        """The JSON of `rag speakers --json`: each person with aliases, roles, passages and dates,
+        most passages first."""
+        return _json(_call(lambda: reads.speakers(everyone=all)))
 
     @router.get("/stats", response_model=dict[str, Any], summary="Counts, model and index")
     def stats() -> Response:

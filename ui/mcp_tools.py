@@ -80,14 +80,18 @@ class Tools:
         """
         return _run(lambda: self.reads.document(doc_id))
 
-    def speakers(self) -> str:
-        """List the speakers known to the collection with the number of passages each speaks (journalists'
-        questions not counted), most first: the names that the speaker filters of search and ask match.
+    def speakers(self, include_unnamed: bool = False) -> str:
+        """List the people who speak in the collection, most passages first, each with every name the
+        documents give them (aliases: what the speaker filters of search and ask match), roles, passage and
+        document counts (journalists' questions not counted) and the dates of their first and last document.
+
+        Args:
+            include_unnamed: also list offices without a name ("President"), anonymous officials and group voices
 
         Returns:
-            a JSON list of {"speaker": name, "passages": count}
+            a JSON list of {"speaker", "kind", "aliases", "roles", "passages", "documents", "first", "last"}
         """
-        return _run(self.reads.speakers)
+        return _run(lambda: self.reads.speakers(everyone=include_unnamed))
 
 
 class ToolError(Exception):

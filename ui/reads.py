@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from rag.json_shapes import answer_json, document_json, hits_json
+from rag.json_shapes import answer_json, document_json, hits_json, speakers_json
 from ui.service import Service
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -90,10 +90,10 @@ class Reads:
             raise NotFound(f"no document {doc_id!r} in the library: take a doc_id from the search results")
         return document_json(doc)
 
-    def speakers(self) -> list[dict[str, Any]]:
-        """Every speaker with their passage count, most first (`Library.speakers`)."""
+    def speakers(self, everyone: bool = False) -> list[dict[str, Any]]:
+        """The speaker identities, most passages first, as `rag speakers --json` (`--all`: everyone)."""
         with self.service.reading(self.wait) as lib:
-            return lib.speakers()
+            return speakers_json(lib.speakers(), everyone)
 
     def stats(self) -> dict[str, Any]:
         """Counts, model and index, as `rag stats --json`."""

@@ -97,9 +97,10 @@ class Service:
         finally:
             self.lock.release()
 
-    def speakers(self) -> list[tuple[str, int]]:
+    def speakers(self) -> list[dict[str, Any]]:
+        """The collection's speaker identities (`Library.speakers`)."""
         with self.lock:
-            return self.library.store.speakers()
+            return self.library.speakers()
 
     def sources(self) -> list[tuple[str, int]]:
         with self.lock:
