@@ -159,11 +159,11 @@ def create_app(reads: Reads, token: str | None = None) -> FastAPI:
         return _json(_call(lambda: reads.document(doc_id)))
 
     @router.get("/speakers", response_model=list[SpeakerResponse], summary="Known speakers")
-    def speakers(all: bool = Query(False, description="also offices without a name, anonymous officials "
-                                   "and group voices (`rag speakers --all`)")) -> Response:
+    def speakers(everyone: bool = Query(False, alias="all", description="also offices without a name, "
+                                        "anonymous officials and group voices (`rag speakers --all`)")) -> Response:
         """The JSON of `rag speakers --json`: each person with aliases, roles, passages and dates,
         most passages first."""
-        return _json(_call(lambda: reads.speakers(everyone=all)))
+        return _json(_call(lambda: reads.speakers(everyone=everyone)))
 
     @router.get("/stats", response_model=dict[str, Any], summary="Counts, model and index")
     def stats() -> Response:
