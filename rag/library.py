@@ -36,6 +36,12 @@ _MODES = {"hybrid": VectorStoreQueryMode.HYBRID, "dense": VectorStoreQueryMode.D
           "bm25": VectorStoreQueryMode.SPARSE}
 
 
+TIE_MARGIN = 8
+"""Passages fetched beyond those asked for, so that passages tied on score at the cut are ordered by
+point id: Qdrant's fusion returns ties in no fixed order (one query gave two orders in one process,
+and `rag search` would not print what the server answers)."""
+
+
 class UnknownFilterValue(ValueError):
     """A --speaker or --source value that matches nothing in the collection."""
 
@@ -316,11 +322,13 @@ class Library:
         result = self.vectors.query(VectorStoreQuery(
             # BM25 alone needs no query vector: do not run the model for it
             query_embedding=None if mode == "bm25" else self.embedder.embed_query(query), query_str=query,
-            similarity_top_k=fetch, sparse_top_k=max(self.settings.prefetch_limit, fetch),
+            similarity_top_k=fetch + TIE_MARGIN, sparse_top_k=max(self.settings.prefetch_limit, fetch),
             mode=_MODES[mode], filters=filters.to_metadata_filters(),
         ))
         index = self.speaker_index()
         hits = [Hit.from_node(n, s) for n, s in zip(result.nodes or [], result.similarities or [])]
+        hits.sort(key=lambda h: (-h.score, h.point_id))  # passages tied on score: by point id
+        hits = hits[:fetch]
         for hit in hits:
             hit.speaker = index.canonical(hit.speaker) or hit.speaker
         if use_rerank and self.reranker is not None:
