@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import textwrap
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rag.answers import Answer
+from rag.json_shapes import answer_json, dumps
 
 if TYPE_CHECKING:
     from rag.library import Library
@@ -55,7 +55,7 @@ def run_ask(lib: "Library", args: argparse.Namespace, out: TextIO | None = None)
         if dest is None or code:
             return code  # the export alone on stdout, so that it can be piped
     if getattr(args, "json", False):
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
+        print(dumps(answer_json(answer)), file=out)
     else:
         print(format_answer(answer), file=out)
     return 0

@@ -89,9 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "is then printed as usual)")
     _common(p)
 
-    p = sub.add_parser("serve", help="the web page")
+    p = sub.add_parser("serve", help="the web page, the REST API (/api) and the MCP server (/gradio_api/mcp/)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--api-token", metavar="TOKEN", help="require `Authorization: Bearer TOKEN` on every /api "
+                   "and MCP request (or $RAG_API_TOKEN, which `ps` does not show); the page stays open")
     _common(p)
 
     p = sub.add_parser("show", help="print a stored document")
@@ -157,10 +159,10 @@ def _settings(args: argparse.Namespace, progress: bool = True) -> Settings:
 
 
 def _print_hits(hits: list, as_json: bool) -> None:
-    from dataclasses import asdict
+    from rag.json_shapes import dumps, hits_json
 
     if as_json:
-        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        print(dumps(hits_json(hits)))
         return
     if not hits:
         print("no matching passages")
@@ -198,9 +200,9 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rag.library import Library, UnknownFilterValue
     from rag.lock import BusyError
     from rag.model_files import ModelFilesError
+    from rag.remote import ServerError
     from rag.store import ModelMismatchError
 
     try:
@@ -209,7 +211,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "serve":
             from ui.app import serve
 
-            return serve(_settings(args, progress=False), host=args.host, port=args.port)
+            return serve(_settings(args, progress=False), host=args.host, port=args.port, token=args.api_token)
         if args.command == "restore":
             return _restore(args)
         if args.command == "eval":
@@ -217,7 +219,7 @@ def _run(args: argparse.Namespace) -> int:
 
             return run_eval(args)
         quiet = getattr(args, "quiet", False)
-        with Library(_settings(args, progress=not quiet), lock_wait=args.wait) as lib:
+        with _library(args, quiet) as lib:
             if args.command == "search":
                 hits = lib.search(args.query, k=args.k, speaker=args.speaker, since=args.since,
                                   until=args.until, source=args.source, mode=args.mode)
@@ -257,10 +259,30 @@ def _run(args: argparse.Namespace) -> int:
                          " (store only: `rag reindex` rebuilds the server's collection after a restore)")
                       + f" to {args.dir}")
         return 0
-    except (UnknownFilterValue, ModelMismatchError, ModelFilesError, ValueError, BusyError,
-            FileNotFoundError) as exc:
+    # ValueError includes rag.library.UnknownFilterValue, not imported here: a command that a
+    # running `rag serve` answers needs none of the library's imports
+    except (ModelMismatchError, ModelFilesError, ValueError, BusyError, FileNotFoundError, ServerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _library(args: argparse.Namespace, quiet: bool) -> "object":
+    """The data dir's Library; for search, ask, show, stats and speakers while a `rag serve` holds its embedded
+    index, the server instead (`rag.remote.RemoteLibrary`: same calls, same results)."""
+    from rag.remote import COMMANDS
+
+    settings = _settings(args, progress=not quiet)
+    if args.command in COMMANDS and not settings.qdrant_url:
+        from rag.serve_file import running_server
+
+        server = running_server(settings.data_dir)
+        if server is not None:
+            from rag.remote import RemoteLibrary
+
+            return RemoteLibrary(server)
+    from rag.library import Library
+
+    return Library(settings, lock_wait=args.wait)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -310,14 +332,14 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _show(lib: "object", args: argparse.Namespace) -> int:
-    from dataclasses import asdict
+    from rag.json_shapes import document_json, dumps
 
     doc = lib.document(args.doc_id)  # type: ignore[attr-defined]
     if doc is None:
         print(f"error: no document {args.doc_id!r}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(asdict(doc), ensure_ascii=False, indent=2, default=str))
+        print(dumps(document_json(doc)))
         return 0
     for label, value in (("id", doc.doc_id), ("title", doc.title), ("date", doc.date), ("place", doc.place),
                          ("speakers", ", ".join(doc.speakers)), ("source", doc.source),
@@ -332,7 +354,9 @@ def _show(lib: "object", args: argparse.Namespace) -> int:
 def _stats(lib: "object", as_json: bool) -> None:
     info = lib.stats()  # type: ignore[attr-defined]
     if as_json:
-        print(json.dumps(info, indent=2, ensure_ascii=False))
+        from rag.json_shapes import dumps
+
+        print(dumps(info))
         return
     print(f"documents: {info['documents']}   chunks: {info['chunks']}   speakers: {info['speakers']}")
     print(f"dates: {info['date_min']} … {info['date_max']}")
@@ -346,9 +370,11 @@ def _stats(lib: "object", as_json: bool) -> None:
 
 
 def _speakers(lib: "object", as_json: bool, everyone: bool) -> None:
-    people = [p for p in lib.speakers() if everyone or p["kind"] == "person"]  # type: ignore[attr-defined]
+    from rag.json_shapes import dumps, speakers_json
+
+    people = speakers_json(lib.speakers(), everyone)  # type: ignore[attr-defined]
     if as_json:
-        print(json.dumps(people, indent=2, ensure_ascii=False))
+        print(dumps(people))
         return
     if not people:
         print("no speakers yet: ingest some documents first")

@@ -7,7 +7,6 @@ import gzip
 import json
 from pathlib import Path
 
-import pytest
 
 from eval import tasks
 from eval.report import write_report

@@ -1,9 +1,11 @@
-"""The Gradio page: `build(service)` lays out the tabs and wires the events; `serve(settings)` runs it.
+"""The Gradio page: `build(service)` lays out the tabs and wires the events; `serve(settings)` runs it
+together with the REST API (`ui.api`) and the MCP tools (`ui.mcp_tools`) in one process.
 
 Tabs: Ask (cited answer), Timeline (matching passages by date and speaker), Search (ranked
 passages), Read (a document with the cited span highlighted), Library (documents, upload, remove).
 The filters above the tabs apply to Ask, Timeline and Search. Every event that callers may want
-to script has an `api_name` (see "Use via API" at the foot of the page, or `gradio_client`).
+to script has an `api_name` for `gradio_client`; "Use via API" at the foot of the page lists only
+the four MCP tools, which return JSON.
 """
 
 from __future__ import annotations
@@ -11,17 +13,24 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
+import threading
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry, ever
 
 import gradio as gr  # noqa: E402
+from starlette.routing import Mount  # noqa: E402
 
 from rag.settings import Settings  # noqa: E402
 from ui import views  # noqa: E402
+from ui.api import TokenGate, api_token, create_app  # noqa: E402
 from ui.assets import CLICKABLE_JS, CSS, DOCUMENT_JS  # noqa: E402
 from ui.exports import CHOICES as EXPORT_CHOICES  # noqa: E402
 from ui.handlers import Handlers  # noqa: E402
+from ui.mcp_tools import add_tools  # noqa: E402
+from ui.reads import Reads  # noqa: E402
+from ui.server import Listening  # noqa: E402
 from ui.service import Service  # noqa: E402
 from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES  # noqa: E402
 
@@ -193,7 +202,7 @@ def launch_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
     """The safety-relevant launch settings, in one place (tests read them too)."""
     return dict(server_name=host, server_port=port, share=False, show_error=True,
                 max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[],
-                blocked_paths=[str(settings.data_dir.resolve())], ssr_mode=False, mcp_server=False,
+                blocked_paths=[str(settings.data_dir.resolve())], ssr_mode=False, mcp_server=True,
                 footer_links=["api"], css=CSS, theme=_theme(),
                 quiet=True)
 
@@ -206,32 +215,74 @@ def _theme() -> gr.themes.Base:
                           font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> int:
-    """Open the Library once, serve the page until interrupted (Ctrl-C or SIGTERM), close cleanly."""
+LAUNCH_ONLY = ("share", "quiet")
+"""`launch()` options that `mount_gradio_app` has no use for: no share tunnel is ever opened, and
+nothing is printed by Gradio when uvicorn is started here."""
+
+
+def web_app(service: Service, settings: Settings, host: str, port: int, token: str | None = None) -> Any:
+    """The page, the REST API (/api) and the MCP tools (/gradio_api/mcp/) as one FastAPI app, with
+    every launch option of `launch_options` that matters for safety."""
+    demo = build(service)
+    reads = Reads(service)
+    add_tools(demo, reads)
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    app = create_app(reads, token)
+    if token is not None:
+        app.add_middleware(TokenGate, token=token, prefixes=("/gradio_api/mcp",))
+    options = {k: v for k, v in launch_options(settings, host, port).items() if k not in LAUNCH_ONLY}
+    return gr.mount_gradio_app(app, demo, path="/", **options)
+
+
+def end_page_streams(listening: Listening) -> None:
+    """End the heartbeat stream that every open tab of the page holds, as Gradio's own `close()`
+    does, so that uvicorn's graceful shutdown does not wait for browsers."""
+    for route in listening.app.routes:
+        if isinstance(route, Mount) and hasattr(route.app, "stop_event"):
+            listening.call_soon(route.app.stop_event.set)
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: str | None = None) -> int:
+    """Open the Library once, serve the page, the API and MCP until interrupted (Ctrl-C or SIGTERM),
+    close cleanly. `token` (or $RAG_API_TOKEN) is required by every /api and MCP request."""
     from rag.library import Library
+    from rag.serve_file import local_url, publish, withdraw
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "mcp"):  # a line per request otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     library = Library(settings)
     service = Service(library)
     service.warm_up()
-    demo = build(service)
-    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    token = api_token(token)
+    listening = Listening(web_app(service, settings, host, port, token), host, port)
+
+    stopping = threading.Event()  # set by Ctrl-C or SIGTERM: no exception raised inside a join
 
     def _stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        stopping.set()
 
-    previous = signal.signal(signal.SIGTERM, _stop)
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(f"serving {settings.data_dir} on http://{host}:{port}  (Ctrl-C to stop)", flush=True)
-        demo.launch(**launch_options(settings, host, port))
-    except KeyboardInterrupt:
-        pass
+        listening.start()
+        url = local_url(host, port)
+        publish(settings.data_dir, url, token is not None)
+        print(f"serving {settings.data_dir} on http://{host}:{port}  (Ctrl-C to stop)\n"
+              f"  REST API {url}/api (schema: {url}/api/openapi.json), MCP {url}/gradio_api/mcp/"
+              + ("; both need the API token" if token else ""), flush=True)
+        while not stopping.is_set() and listening.thread.is_alive():
+            stopping.wait(0.5)
+    except OSError as exc:  # the port is taken, or the server could not start
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        withdraw(settings.data_dir)
+        end_page_streams(listening)
         try:
-            demo.close()
+            listening.stop()  # requests in flight finish before the Library closes
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             with service.write_lock, service.lock:
                 library.close()
     return 0
