@@ -157,7 +157,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         r = evaluate(queries, cut)
         print(f"| {cut:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['first_right']:.3f} |")
     mid, r = best_cut(queries)
-    print(f"best cut {mid:.3f}: precision {r['precision']:.3f}, recall {r['recall']:.3f}, F1 {r['f1']:.3f}, "
+    print(f"best cut {mid:.4f}: precision {r['precision']:.3f}, recall {r['recall']:.3f}, F1 {r['f1']:.3f}, "
           f"first right {r['first_right']:.3f} (tp {r['tp']}, fp {r['fp']}, fn {r['fn']})")
     kinds = {"p": "paraphrased claims", "s": "paraphrased short phrases", "n": "claims nobody made"}
     for prefix, kind in kinds.items():
@@ -173,7 +173,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         cuts.append(cut)
         right += evaluate([q], cut)["first_right"]
     print(f"leave one query out: first right for {right:.0f}/{len(queries)} = {right / len(queries):.3f}; "
-          f"cuts chosen {min(cuts):.3f}-{max(cuts):.3f}")
+          f"cuts chosen {min(cuts):.4f}-{max(cuts):.4f}")
 
 
 def main() -> None:
