@@ -1,4 +1,4 @@
-"""The `rag` command line: ingest, search, show, remove, reindex, stats, check, backup, restore."""
+"""The `rag` command line: ingest, search, show, remove, reindex, stats, speakers, check, backup, restore."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from rag.settings import QUANTIZATIONS, Settings
+from rag.settings import QUANTIZATIONS, CollectionSettingsWarning, Settings
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -121,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _common(p)
 
+    p = sub.add_parser("speakers", help="who speaks in the collection: each person with the names the "
+                       "documents give them, roles, passages and dates")
+    p.add_argument("--json", action="store_true", help="print the identities as JSON")
+    p.add_argument("--all", action="store_true", help="also offices without a name, anonymous officials "
+                   "and group voices")
+    _common(p)
+
     p = sub.add_parser("check", help="check that the store and the index agree")
     p.add_argument("--repair", action="store_true", help="fix what is found (the store is the truth)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -178,8 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         if args.command == "reindex":  # it recreates the collection with the settings asked for
-            from rag.server_store import CollectionSettingsWarning
-
             warnings.simplefilter("ignore", CollectionSettingsWarning)
         return _run(args)
 
@@ -187,8 +192,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: object = None, line: str | None = None) -> None:
     """Our own warnings as one `warning:` line; any other in Python's usual form."""
-    from rag.server_store import CollectionSettingsWarning
-
     if issubclass(category, CollectionSettingsWarning):
         print(f"warning: {message}", file=sys.stderr)
     else:
@@ -198,6 +201,7 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 def _run(args: argparse.Namespace) -> int:
     from rag.library import Library, UnknownFilterValue
     from rag.lock import BusyError
+    from rag.model_files import ModelFilesError
     from rag.store import ModelMismatchError
 
     try:
@@ -247,6 +251,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"reindexed {n} chunks with {lib.embedder.name}")
             elif args.command == "stats":
                 _stats(lib, args.json)
+            elif args.command == "speakers":
+                _speakers(lib, args.json, args.all)
             elif args.command == "check":
                 return _check(lib, args)
             elif args.command == "backup":
@@ -256,7 +262,8 @@ def _run(args: argparse.Namespace) -> int:
                          " (store only: `rag reindex` rebuilds the server's collection after a restore)")
                       + f" to {args.dir}")
         return 0
-    except (UnknownFilterValue, ModelMismatchError, ValueError, BusyError, FileNotFoundError) as exc:
+    except (UnknownFilterValue, ModelMismatchError, ModelFilesError, ValueError, BusyError,
+            FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -338,6 +345,31 @@ def _stats(lib: "object", as_json: bool) -> None:
           f"({info['index']['points']} points)")
     for row in info["top_speakers"]:
         print(f"  {row['chunks']:>6}  {row['speaker']}")
+    if info.get("outdated_structure"):
+        print(f"{info['outdated_structure']['documents']} documents were parsed by an older structure parser: "
+              f"{info['outdated_structure']['fix']}")
+
+
+def _speakers(lib: "object", as_json: bool, everyone: bool) -> None:
+    people = [p for p in lib.speakers() if everyone or p["kind"] == "person"]  # type: ignore[attr-defined]
+    if as_json:
+        print(json.dumps(people, indent=2, ensure_ascii=False))
+        return
+    if not people:
+        print("no speakers yet: ingest some documents first")
+        return
+    for p in people:
+        dates = f"{p['first'] or '?'} … {p['last'] or '?'}"
+        other = [a for a in p["aliases"] if a != p["speaker"]]
+        line = f"{p['passages']:>6}  {p['speaker']}"
+        if p["kind"] != "person":
+            line += f" [{p['kind']}]"
+        line += f"  ·  {p['documents']} doc{'s' * (p['documents'] != 1)}, {dates}"
+        if p["roles"]:
+            line += f"  ·  {'; '.join(p['roles'][:3])}"
+        print(line)
+        if other:
+            print(f"          also: {', '.join(other)}")
 
 
 if __name__ == "__main__":

@@ -85,11 +85,13 @@ def _columns(lib: "Library", speakers: Sequence[str]) -> list[tuple[str, list[st
     """(label, known names) per requested speaker; the same person asked twice is one column."""
     given = [s.strip() for s in speakers if s and s.strip()]
     columns: list[tuple[str, list[str]]] = []
+    index = lib.speaker_index()
     for name in given:
-        names = lib.resolve_speakers([name])  # UnknownFilterValue names the known speakers
+        names = lib.resolve_speakers([name])  # every alias; UnknownFilterValue names the known speakers
         if any(set(names) == set(other) for _, other in columns):
             continue
-        columns.append((names[0] if len(names) == 1 else name, names))
+        people = {index.canonical(n) or n for n in names}
+        columns.append((people.pop() if len(people) == 1 else name, names))
     if len(columns) < MIN_SPEAKERS:
         raise ValueError(f"compare needs at least {MIN_SPEAKERS} different speakers "
                          "(--speaker A --speaker B)")

@@ -181,6 +181,7 @@ def first_said(lib: "Library", phrase: str, speaker: str | list[str] | None = No
         occ = quote(f, sentences)
         if occ is not None:  # the quote is cut from the stored text: it always is
             occ.first = f is first
+            occ.citation.n = len(occurrences) + 1
             occurrences.append(occ)
     counts = {"exact_said": sum(not f.asked for f in exact), "exact_asked": sum(f.asked for f in exact),
               "near_said": sum(not f.asked for f in near), "near_asked": sum(f.asked for f in near)}

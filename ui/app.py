@@ -161,8 +161,11 @@ def build(service: Service) -> gr.Blocks:
                 lib_filter = gr.Textbox(label="Filter", placeholder="title, speaker, source or date",
                                         max_length=200, elem_id="lib-filter")
                 library = gr.HTML("", js_on_load=CLICKABLE_JS, elem_id="library", label="Documents")
+                gr.Markdown("### Speakers\nEach person once, with the other names the documents give them: "
+                            "check who a quote will be credited to.")
+                speakers_list = gr.HTML("", elem_id="speakers-list", label="Speakers")
 
-        refresh_out = [stats, speakers, sources, doc_choice, remove_choice, library]
+        refresh_out = [stats, speakers, sources, doc_choice, remove_choice, library, speakers_list]
         opened = [doc_view, tabs, doc_choice]
 
         # Ask

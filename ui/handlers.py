@@ -167,9 +167,10 @@ class Handlers:
             return views.message(user_message(exc, "looking for the first occurrence"), "error")
 
     def speaker_choices(self) -> Any:
-        """The known speakers for a speaker picker."""
+        """The people who speak in the collection, for the Compare picker (most passages first)."""
         try:
-            return gr.update(choices=[(f"{s} ({n})", s) for s, n in self.service.speakers()])
+            people = [p for p in self.service.speakers() if p["kind"] == "person"]
+            return gr.update(choices=[(f"{p['speaker']} ({p['passages']})", p["speaker"]) for p in people])
         except Exception as exc:  # noqa: BLE001
             log.error("reading the speakers", exc_info=exc)
             return gr.update()
@@ -253,15 +254,20 @@ class Handlers:
         """Everything that depends on the library's contents: header, filter choices, lists."""
         try:
             stats = self.service.stats()
-            speakers = [(f"{s} ({n})", s) for s, n in self.service.speakers()]
+            people = self.service.speakers()
+            speakers = [(f"{p['speaker']} ({p['passages']})", p["speaker"]) for p in people if p["kind"] == "person"]
+            speakers += [(f"{p['speaker']} ({p['passages']}, {p['kind']})", p["speaker"]) for p in people
+                         if p["kind"] != "person"]
             sources = [(f"{s} ({n})", s) for s, n in self.service.sources()]
             catalog = self.service.catalog()
         except Exception as exc:  # noqa: BLE001
             msg = views.message(user_message(exc, "reading the library"), "error")
-            return (msg,) + (gr.update(),) * 5
+            return (msg,) + (gr.update(),) * 6
         docs = [(f"{r.date[:10] or 'undated'} · {r.title}"[:140], r.doc_id) for r in catalog]
+        stats = {**stats, "speakers": sum(p["kind"] == "person" for p in people)}
         return (views.stats_html(stats), gr.update(choices=speakers), gr.update(choices=sources),
-                gr.update(choices=docs), gr.update(choices=docs, value=None), self.library(text))
+                gr.update(choices=docs), gr.update(choices=docs, value=None), self.library(text),
+                views.speakers_html(people))
 
 
 def _day(bound: float) -> str:

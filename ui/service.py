@@ -84,9 +84,10 @@ class Service:
             log.warning("warm-up failed; the first request will load the models", exc_info=True)
 
     # -- reading --------------------------------------------------------------------------
-    def speakers(self) -> list[tuple[str, int]]:
+    def speakers(self) -> list[dict[str, Any]]:
+        """The collection's speaker identities (`Library.speakers`)."""
         with self.lock:
-            return self.library.store.speakers()
+            return self.library.speakers()
 
     def sources(self) -> list[tuple[str, int]]:
         with self.lock:

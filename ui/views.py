@@ -347,3 +347,22 @@ def _occurrence_html(o: Occurrence) -> str:
             f'title="Open the document at these words">“{quote}”</blockquote>'
             f'<div class="hit-title">{_e(c.title or c.doc_id)}</div>'
             f'{_quote_actions(c, o.match_start, o.match_end)}</li>')
+
+
+def speakers_html(people: Sequence[dict]) -> str:
+    """Who speaks in the collection, one identity a row: the name used, the other names the
+    documents give the same person, roles, passages, documents and dates (to check attribution)."""
+    if not people:
+        return message("No speakers yet: add files above.", "empty")
+    rows = []
+    for p in people:
+        kind = "" if p["kind"] == "person" else f'<div class="t">{_e(p["kind"])}</div>'
+        others = ", ".join(a for a in p["aliases"] if a != p["speaker"])
+        dates = f'{(p["first"] or "?")[:10]} – {(p["last"] or "?")[:10]}'
+        rows.append(f'<tr class="k-{_e(p["kind"])}"><td><div class="lt">{_e(p["speaker"])}</div>{kind}</td>'
+                    f'<td>{_e(others)}</td><td>{_e("; ".join(p["roles"][:4]))}</td>'
+                    f'<td class="n">{int(p["passages"])}</td><td class="n">{int(p["documents"])}</td>'
+                    f'<td class="d">{_e(dates)}</td></tr>')
+    return (f'<div class="lib-count">{len(people)} speakers</div><div class="lib-scroll"><table class="lib-rows" '
+            f'id="speakers-table"><thead><tr><th>Speaker</th><th>Also named</th><th>Roles</th><th>Passages</th>'
+            f'<th>Documents</th><th>Dates</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
