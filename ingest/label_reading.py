@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass
 
 from ingest.label_words import (
-    ACRONYMS, ANONYMOUS_HEADS, ANONYMOUS_QUALIFIERS, CAMEL_RE, CONNECTORS, GROUP_RE, NAME_PARTICLES,
+    ACRONYMS, NUMBERED_SPEAKER_RE, SURNAME_ROLES, ANONYMOUS_HEADS, ANONYMOUS_QUALIFIERS, CAMEL_RE, CONNECTORS, GROUP_RE, NAME_PARTICLES,
     PEERAGE, PERSONAL_HONORIFICS, PLACE_PREFIXES, PLAIN_CONNECTORS, POST_NOMINALS, QUESTION_HEAD_RE,
     QUESTION_WORDS, ROLE_ONLY_WORDS, ROLE_WORDS, ROMAN_RE, SURNAME_PREFIX_RE, VOICE_RE,
 )
-from ingest.labels import PLACEHOLDER_RE, drop_leading_the, strip_parentheticals
+from ingest.labels import PLACEHOLDER_RE, drop_leading_the, strip_parentheticals, unmarked
 
 PAREN_CONTENT_RE = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 IGNORED_PAREN_RE = re.compile(
@@ -170,6 +170,19 @@ def _parentheticals(label: str) -> list[str]:
 ORDINALS = frozenset("one two three four five 1 2 3 4 5 #1 #2 #3 a b c".split())
 
 
+def _named_in_parens(parens: list[str]) -> tuple[str, str | None] | None:
+    """(name, role) from a bracket that names a person: "(Lise Anker, Head of Communications)"."""
+    for part in parens:
+        head, _, tail = part.partition(",")
+        head = head.strip()
+        if IGNORED_PAREN_RE.match(head) or len(head.split()) < 2 or not PERSON_PAREN_RE.match(head):
+            continue
+        if any(w.lower() in ROLE_WORDS for w in head.split()):
+            continue
+        return head, (tail.strip() or None)
+    return None
+
+
 def _is_anonymous(words: list[str]) -> bool:
     """ "SENIOR ADMINISTRATION OFFICIAL", "SENIOR STATE DEPARTMENT OFFICIAL TWO", "MODERATOR"."""
     lows = [w.lower().strip(",.") for w in words]
@@ -227,7 +240,13 @@ def read_label(label: str, form: str = "colon") -> SpeakerInfo:
         return SpeakerInfo(speaker="Question", is_question=True, has_role=False)
     if form == "answer":
         return SpeakerInfo(speaker=None, is_question=False, has_role=False, role_only=True)
-    text = label.strip()
+    if form == "caption":  # ">>" alone: the captioner did not name the voice, so it is nobody's answer
+        return SpeakerInfo(speaker=None, is_question=True, has_role=False)
+    text = unmarked(label)
+    numbered = NUMBERED_SPEAKER_RE.match(text)
+    if numbered:  # "Speaker 1": somebody, not known who
+        name = " ".join(w.capitalize() for w in text.split())
+        return SpeakerInfo(speaker=name, is_question=False, has_role=True, role=None, anonymous=True)
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1].strip()
         if PLACEHOLDER_RE.match(text) and not QUESTION_HEAD_RE.match(text):
@@ -259,6 +278,10 @@ def read_label(label: str, form: str = "colon") -> SpeakerInfo:
         return SpeakerInfo(speaker=QUESTION_WORDS[fuzzy], is_question=True, has_role=False)
     core, comma_role = _split_comma_role(core)
     words = core.replace(",", " ").split()
+    named = _named_in_parens(parens)
+    if named and _is_anonymous(words):
+        # "MODERATOR (Lise Anker, Head of Communications)": the chair, named
+        return SpeakerInfo(speaker=named[0], is_question=False, has_role=True, role=named[1] or core)
     if _is_anonymous(words):
         return SpeakerInfo(speaker=core, is_question=False, has_role=True, role=core, anonymous=True)
     while len(words) > 2 and words[-1].lower().strip(".") in POST_NOMINALS:
@@ -288,7 +311,8 @@ def _read_parts(words: list[str], parens: list[str]) -> SpeakerInfo:
     if words and words[0].lower() in PEERAGE:
         return SpeakerInfo(speaker=" ".join(words), is_question=False, has_role=False)  # "Lord Bach"
     if len(words) >= 2 and words[0].lower().rstrip(".") in PERSONAL_HONORIFICS \
-            and not any(w.lower().strip(",.") in ROLE_WORDS for w in words[1:]):
+            and (not any(w.lower().strip(",.") in ROLE_WORDS for w in words[1:])
+                 or (len(words) == 2 and words[1].lower() in SURNAME_ROLES)):
         # "Mr. Al Hassan (Oman)", "Mrs. Van Vlierberge (Belgium)", "Mr. Pecsteen de Buytswerve"
         name_words = words[1:]
         if person_in_paren and not affiliation:

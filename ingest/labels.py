@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.label_words import (
-    ANONYMOUS_HEADS, ABBREV_DOT_RE, CAMEL_RE, CONNECTORS, GROUP_RE, LABEL_LOWER_WORDS, MAX_LABEL_WORDS, MAX_SHOUTED_LABEL_WORDS,
+    ANONYMOUS_HEADS, ABBREV_DOT_RE, MARKUP_CHARS, NUMBERED_SPEAKER_RE, CAMEL_RE, CONNECTORS, GROUP_RE, LABEL_LOWER_WORDS, MAX_LABEL_WORDS, MAX_SHOUTED_LABEL_WORDS,
     NOT_SPEAKER_PHRASES, NOT_SPEAKER_WORDS, NOT_SPEAKERS, PAREN_RE, QUESTION_HEAD_RE, ROLE_ONLY_WORDS,
     SALUTATION_WORDS, SENTENCE_PUNCT_RE, TOKEN_RE, VOICE_RE,
 )
@@ -48,6 +48,7 @@ STOP_RE = re.compile(
     rf"|(?:[A-Z]{{2,}}\.?[ \t]+){{1,3}}[A-Z]{{2,}}(?:[ \t]+of[ \t]+[A-Z][a-z]+)?)"
     rf"(?:[ \t]+\((?:Mr|Ms|Mrs|Miss|Dr)\.?[ \t]+[^()\n]{{1,40}}\))?(?:[ \t]+\[[^\[\]\n]{{1,60}}\])?)\.(?=\s|$)")
 HONORIFIC_STOP_RE = re.compile(rf"^(?:Mr|Ms|Mrs|Miss|Dr)\.[ \t]+{_CAPS_NAME}(?:[ \t]+of[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?)?$")
+MARKUP_RE = re.compile(r"(?:>>+|\*\*|__)[ \t]*")
 SEPARATOR_RE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$", re.M)
 PLACEHOLDER_RE = re.compile(
     r"^(?:(?:senior|another|second|third|unidentified|unknown)\s+)?(?:[\w.]+\s+){0,3}"
@@ -62,7 +63,7 @@ class Label:
     label: str  # the label's words as printed, without the colon or full stop that ends it
     start: int  # start of the label (line start, after indentation)
     body_start: int  # first character after the label's delimiter
-    form: str = "colon"  # colon | stop | q | answer | line
+    form: str = "colon"  # colon | stop | q | answer | line | caption
 
 
 def strip_parentheticals(label: str) -> str:
@@ -74,7 +75,7 @@ def drop_leading_the(core: str) -> str:
     """ "The President" -> "President", "The PRESIDING OFFICER" -> "PRESIDING OFFICER" (an office
     after "The"); anything else unchanged."""
     words = core.split()
-    if len(words) >= 2 and words[0] in ("The", "THE") and words[1][:1].isupper():
+    if len(words) >= 2 and words[0] in ("The", "THE", "Le", "LE", "La", "LA", "Les", "LES") and words[1][:1].isupper():
         return " ".join(words[1:])
     return core
 
@@ -88,9 +89,16 @@ def is_shouted(text: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
+def unmarked(label: str) -> str:
+    """A label without the markup around it: "**GOVERNOR MARRACK" -> "GOVERNOR MARRACK", ">> MODERATOR"."""
+    return label.strip().lstrip(MARKUP_CHARS).rstrip(MARKUP_CHARS)
+
+
 def is_label(label: str) -> bool:
     """True if `label` (the text before a line-start colon) reads as a speaker label."""
-    text = label.strip()
+    text = unmarked(label)
+    if NUMBERED_SPEAKER_RE.match(text):
+        return True
     if text.startswith("[") and text.endswith("]") and text.count("[") == 1:
         inner = text[1:-1].strip()
         return bool(PLACEHOLDER_RE.match(inner)) or is_label(inner)
@@ -107,6 +115,10 @@ def is_label(label: str) -> bool:
     shouted = is_shouted(core)
     if core.count(",") > (2 if shouted else 1):
         return False
+    if "," in core and not shouted:
+        head, tail = core.split(",", 1)
+        if len(tail.split()) <= 12 and len(head.split()) >= 2 and is_label(head):
+            return True  # "Mme Aurélie DESCHANEL-VOSS, directrice des Affaires consulaires": any words may say the office
     low = core.lower().rstrip(".")
     words = core.split()
     lows = {w.lower().strip(",.") for w in words}
@@ -157,7 +169,7 @@ def _colon_label(text: str, pos: int, line_end: int) -> tuple[str, int] | None:
             after = text[i + 1] if i + 1 < len(text) else "\n"
             if not label:
                 return None
-            if not after.isspace() and after not in "—–":  # "The President:—and the question"
+            if not after.isspace() and after not in "—–*_":  # "The President:—and the question", "**X:**"
                 # "OBRADOR:Buenos días." only for a label in capitals; never "10:30", "http://"
                 if not (is_shouted(strip_parentheticals(label)) and (after.isalpha() or after in "\"“¿¡")):
                     return None
@@ -173,7 +185,7 @@ def _is_heading(label: str, rest: str, text: str, line_end: int, end: int) -> bo
     short title-case phrase ends the line, and text follows on the next lines (for a one-word
     phrase: a speaker's label follows, and the heading is not a speaker's office or name in capitals)."""
     words = rest.split()
-    if not 1 <= len(words) <= 10 or rest.rstrip()[-1:] in ".?!,;:—–-\"”'’)":
+    if not 1 <= len(words) <= 20 or rest.rstrip()[-1:] in ".?!,;:—–-\"”'’)":
         return False
     if not all(w[:1].isupper() or w.lower() in CONNECTORS or w[:1].isdigit() for w in words):
         return False
@@ -199,6 +211,17 @@ def _candidates(text: str, start: int, end: int) -> tuple[list[Label], list[Labe
     for match in LINE_START_RE.finditer(text, start, end):
         pos = match.end()
         line_end = _line_end(text, pos, end)
+        markup = MARKUP_RE.match(text, pos, line_end)
+        if markup:  # "**GOVERNOR MARRACK:**", ">> MODERATOR:": the label starts at the markup
+            colon = _colon_label(text, markup.end(), line_end)
+            if colon and is_label(colon[0]):
+                body = colon[1]
+                while body < line_end and text[body] in "*_":
+                    body += 1
+                found.append(Label(text[pos:colon[1] - 1], pos, body, "colon"))
+            elif text.startswith(">>", pos):
+                found.append(Label(">>", pos, pos + 2, "caption"))  # live captions: a voice nobody named
+            continue
         q = Q_RE.match(text, pos, line_end + 1)
         if q and not text.startswith("Q&A", pos):
             found.append(Label("Q", pos, q.end(), "q"))
@@ -242,6 +265,9 @@ def find_labels(text: str, start: int = 0, end: int | None = None) -> list[Label
         labels.extend(lab for lab in found if lab.form == "answer")
     if len(stops) >= 2:
         labels.extend(stops)
+        if sum(HONORIFIC_STOP_RE.match(lab.label) is not None for lab in stops) >= 2:
+            # the Congressional Record's manner: lines "Office: names" are lists, not turns
+            labels = [lab for lab in labels if lab.form != "colon" or QUESTION_HEAD_RE.match(unmarked(lab.label))]
     elif stops and any(lab.form == "q" for lab in found):
         labels.extend(stops)  # "THE PRESIDENT." once, between "Q." questions
     else:
@@ -316,7 +342,7 @@ def starts_with_label(line: str) -> bool:
     if Q_RE.match(line) and not line.startswith("Q&A"):
         return True
     colon = _colon_label(line, 0, len(line))
-    if colon and is_label(colon[0]):
-        return True
+    if colon and is_label(colon[0]) and not _is_heading(colon[0], line[colon[1]:], line, len(line), len(line)):
+        return True  # (a title "Live Captions: Joint Press Availability of ..." is no label)
     stop = STOP_RE.match(line)
     return bool(stop and _stop_is_label(stop.group("label")))

@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
 from ingest.label_reading import SpeakerInfo
+from ingest.label_words import NUMBERED_SPEAKER_RE
 
 if TYPE_CHECKING:
     from ingest.turns import TurnContext
@@ -70,9 +71,16 @@ OUTLETS = frozenset(
     channel ten|sky""".replace("\n", "").split("|"))
 
 
+OUTLET_WORDS = MEDIA_WORDS | frozenset("presse agence quotidien télévision chaîne hebdomadaire radiodiffusion".split())
+
+
 def is_outlet(name: str | None) -> bool:
-    """A news organisation named beside a label: "FRANK CORMIER [Associated Press]."."""
-    return bool(name) and " ".join(name.lower().split()) in {o.strip() for o in OUTLETS}
+    """A news organisation named beside a label: "FRANK CORMIER [Associated Press].",
+    "M. Piet VANDERHAEGEN (Agence Lysmont Presse) :"."""
+    if not name:
+        return False
+    low = " ".join(name.lower().split())
+    return low in {o.strip() for o in OUTLETS} or bool(_words(low) & OUTLET_WORDS)
 
 
 def is_media_meeting(title: str | None) -> bool:
@@ -111,8 +119,10 @@ def mark_questioners(infos: list[SpeakerInfo], ctx: "TurnContext", bodies: list[
         if any(is_media_role(i.role) or is_outlet(i.affiliation) for i in mine):
             asking.add(name)
             continue
-        if name == principal or any(_holds_office(i) for i in mine) or any(i.anonymous or i.group for i in mine):
-            continue
+        numbered = bool(NUMBERED_SPEAKER_RE.match(name))
+        if name == principal or any(_holds_office(i) for i in mine) or any(i.group for i in mine) \
+                or (any(i.anonymous for i in mine) and not numbered):
+            continue  # ("Speaker 2" of a machine transcript may still be a reporter)
         if named and {w.lower() for w in name.split()} & named:
             asking.add(name)
         elif meeting and stats.asks[name] and stats.asks[name] * 2 >= stats.turns[name]:

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field, replace
 
 from ingest.label_reading import SpeakerInfo, fix_case, normalise_person, read_label
 from ingest.label_words import CONNECTORS, DOC_SPEAKER_ROLES, NOT_SPEAKERS, PERSONAL_HONORIFICS, ROLE_ONLY_WORDS, ROLE_WORDS
-from ingest.labels import HONORIFIC_STOP_RE, Label, find_labels, is_label, is_shouted, strip_parentheticals
+from ingest.labels import (
+    HONORIFIC_STOP_RE, Label, find_labels, is_label, is_shouted, strip_parentheticals, unmarked,
+)
 from ingest.models import Turn
 from ingest.offices import guess_country, holder
 from ingest.questioners import mark_questioners
@@ -38,6 +40,8 @@ ROLE_ALIASES = {"pm": "prime minister", "presidente": "president", "presidenta":
                 "premier ministre": "prime minister", "chairperson": "chair", "chairman": "chair",
                 "chairwoman": "chair"}
 HEADS_OF = {"president": "president", "prime minister": "prime minister"}
+GENERIC_OFFICES = frozenset({"president", "prime minister", "minister", "secretary", "chair", "chairman", "speaker",
+                             "governor", "director", "ambassador", "representative"})
 CHAIRS = frozenset({"presiding officer", "speaker pro tempore", "president pro tempore", "acting president pro tempore",
                     "deputy speaker", "speaker", "chair", "deputy president", "chairman of committees"})
 
@@ -85,12 +89,15 @@ def title_people(title: str | None) -> list[tuple[str, str | None]]:
     if not title:
         return people
     # "... with Senator the Hon Marise Payne, Minister for Defence and Air Chief Marshal Mark Binskin, Chief of ..."
-    for segment in re.split(r"\s+(?:and|with|by|between)\s+|;", title):
+    for segment in re.split(r"\s+(?:and|with|by|between|et|avec)\s+|;", title):
         if "," not in segment:
             continue
         head, tail = (part.strip() for part in segment.split(",", 1))
+        honorific = re.search(r"\b(?:M\.|Mme|Mlle|Monsieur|Madame|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+[A-Z]", head)
+        if honorific:
+            head = head[honorific.start():]  # "Point de presse de M. Théo Arcambault" -> "M. Théo Arcambault"
         person = _person_in(head)
-        if person and any(w.lower() in ROLE_WORDS for w in tail.split()) and len(tail.split()) <= 8:
+        if person and any(w.lower() in ROLE_WORDS for w in tail.split()) and len(tail.split()) <= 16:
             people.append((person[0], tail.split(",")[0].strip()))
     named = {name for name, _ in people}
     for match in TITLE_NAME_RE.finditer(title):
@@ -154,7 +161,7 @@ def _introduced_offices(text: str) -> dict[str, str]:
 def _expand_by_honorific(name: str, text: str) -> str:
     """A name as the document gives it in full after an honorific: roster "Pham" -> "Pham Binh
     Minh" from "His Excellency Mr. Pham Binh Minh, Deputy Prime Minister"."""
-    pattern = re.compile(r"\b(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+" + re.escape(name) + r"((?:\s+[A-Z][\w'’-]+){1,3})\b")
+    pattern = re.compile(r"\b(?:Mr|Ms|Mrs|Miss|Dr)\.?[ \t]+" + re.escape(name) + r"((?:[ \t]+[A-Z][\w'’-]+){1,3})\b")
     longer = Counter(m.group(1).strip() for m in pattern.finditer(text)
                      if not {w.lower() for w in m.group(1).split()} & (ROLE_WORDS | NOT_SPEAKERS))
     if longer:
@@ -327,7 +334,8 @@ class _Resolver:
         if info.affiliation and _fold(info.affiliation) in self.members:
             listed = self.members[_fold(info.affiliation)]
             if _surname(listed) == _fold(surname) or _fold(listed.split()[0]) == _fold(surname):
-                return listed  # "Mr. Wu (China)" -> roster "Wu Haitao"
+                # "Mr. Wu (China)" -> roster "Wu Haitao"; a roster's "Dang" -> "Dang Dinh Quy" from the text
+                return _expand_by_honorific(listed, self.text) if len(listed.split()) == 1 else listed
         key = _surname(surname)
         if key in self.by_surname:
             return self.by_surname[key]  # resolved earlier in the document (by office and date)
@@ -362,6 +370,9 @@ class _Resolver:
             return None  # chairs change during a sitting: a name given later is not this chair's
         if key in self.global_roles:
             return self.global_roles[key]
+        longer = {name for office, name in self.global_roles.items() if key and office.startswith(key + " ")}
+        if len(longer) == 1 and key not in GENERIC_OFFICES:
+            return longer.pop()  # "LE PORTE-PAROLE" = "M. Théo Arcambault, porte-parole du ministère ..."
         main_may_hold = self.ctx.main_speaker and key in DOC_SPEAKER_ROLES and (
             not self.ctx.main_role or role_key(self.ctx.main_role).endswith(key))
         if main_may_hold and not self.main_has_own_label:
@@ -380,6 +391,8 @@ class _Resolver:
     def resolve(self, label: Label, info: SpeakerInfo) -> SpeakerInfo:
         if info.anonymous and role_key(info.role) in self.introduced:
             return replace(info, speaker=self.introduced[role_key(info.role)])  # "THE MODERATOR." = Edwin Newman
+        if info.anonymous and role_key(info.role) in self.roles:
+            return replace(info, speaker=self.roles[role_key(info.role)])  # "MODERATOR:" after "MODERATOR (Lise Anker)"
         if info.is_question or info.group or info.anonymous or not (info.speaker or info.role_only):
             return info
         if label.form == "answer":
@@ -400,6 +413,10 @@ class _Resolver:
                     self.by_surname[_surname(info.surname)] = holder_name
         if speaker and info.role and not info.role_only:
             self.roles[role_key(info.role)] = speaker
+            if label.form != "answer" and "(" in label.label:  # "MODERATOR (Lise Anker, ...)": the outside office too
+                outside = role_key(strip_parentheticals(unmarked(label.label)))
+                if outside and outside != role_key(info.role):
+                    self.roles.setdefault(outside, speaker)
             self.global_roles.setdefault(role_key(info.role), speaker)
         return replace(info, speaker=speaker, role=info.role or self.people_roles.get(speaker or ""))
 

@@ -13,6 +13,8 @@ from typing import Sequence
 
 from rag.settings import QUANTIZATIONS, CollectionSettingsWarning, Settings
 
+EXPORT_FORMATS = ("csl-json", "ris", "bibtex", "markdown")  # rag.export.FORMATS, without importing it
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="where the store and the embedded index live "
@@ -81,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
     p.add_argument("--llm-model", help="model name on that server")
     p.add_argument("--json", action="store_true", help="print the answer and citations as JSON")
+    p.add_argument("--export", choices=EXPORT_FORMATS, help="the verified quotes as CSL-JSON (Zotero), "
+                   "RIS, BibTeX or Markdown, on stdout or into --out")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the --export file here (the answer "
+                   "is then printed as usual)")
     _common(p)
 
     from rag.compare_cli import add_compare_arguments, add_first_arguments
@@ -181,7 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rag` console script; returns the exit code."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "out", None) is not None and not getattr(args, "export", None):
+        parser.error("--out names the file for --export: add --export csl-json, ris, bibtex or markdown")
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         if args.command == "reindex":  # it recreates the collection with the settings asked for

@@ -11,7 +11,8 @@ from typing import Callable, Iterable
 
 from ingest.chunking import chunk_document
 from ingest.models import Chunk, Document, ReadError
-from ingest.readers import ReadLimits, iter_files, read_file
+from ingest.jsonl import count_records
+from ingest.readers import ReadLimits, file_format, iter_files, read_file
 from ingest.structure import PARSER_VERSION, parse_document
 from rag.embedding import Embedder
 from rag.index import VectorStore
@@ -148,20 +149,47 @@ class Ingestor:
                               overlap_sentences=self.overlap)
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
-        """Ingest files and folders; returns the report (errors included, never raises for bad input)."""
+        """Ingest files and folders; returns the report (errors included, never raises for bad input).
+
+        With a visible progress bar the files are listed and their documents counted first
+        (`expected_documents`), so that the bar shows the share done and the time left."""
         start = time.perf_counter()
         self.report.recovered = self.recover()
-        with self.progress_factory() as bar:
+        items = [(root, item) for root in paths for item in iter_files([root])]
+        bar = self.progress_factory()
+        expected: dict[Path, int] = {}
+        if bar.enabled:
+            expected = {item: self.expected_documents(item) for _, item in items if not isinstance(item, ReadError)}
+            bar.total = sum(expected.values())
+        with bar:
             self._bar = bar
-            for root in paths:
-                for item in iter_files([root]):
-                    if isinstance(item, ReadError):
-                        self._fail(str(item))
-                        continue
-                    self._ingest_file(item, item.relative_to(root).as_posix() if root.is_dir() else item.name)
+            for root, item in items:
+                if isinstance(item, ReadError):
+                    self._fail(str(item))
+                    continue
+                mark = bar.docs + expected.get(item, 0)
+                self._ingest_file(item, item.relative_to(root).as_posix() if root.is_dir() else item.name)
+                bar.settle(mark)  # records that failed or were skipped count as handled
             self._flush()
         self.report.seconds = time.perf_counter() - start
         return self.report
+
+    def expected_documents(self, path: Path) -> int:
+        """How many documents `path` will count for, before reading it: what the store holds for a
+        file unchanged since its last ingest (same parser, size and mtime: `_ingest_file` skips it
+        so), the records of a corpus file (.jsonl, .jsonl.gz), else 1."""
+        try:
+            st = path.stat()
+            key = str(path.resolve())
+        except OSError:
+            return 1
+        prev = self.store.source_state(key)
+        if (prev is not None and prev["parser"] == PARSER_VERSION and prev["size"] == st.st_size
+                and prev["mtime_ns"] == st.st_mtime_ns):
+            return len(self.store.doc_ids_for_source(key))
+        if file_format(path) == "jsonl":
+            return count_records(path)
+        return 1
 
     def _fail(self, message: str) -> None:
         self.report.failed += 1

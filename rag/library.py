@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from rag.progress import Progress
 
 
+TIE_MARGIN = 10
+"""Hits fetched beyond those asked for, so that ties at the cut are broken the same way every time."""
+
+
 class UnknownFilterValue(ValueError):
     """A --speaker or --source value that matches nothing in the collection."""
 
@@ -224,7 +228,7 @@ class Library:
                           if self.settings.qdrant_url else self._open_edge())
             ingestor = Ingestor(self.store, self.vectors, self.embedder, context=self.settings.index_context)
             total = 0
-            with Progress(enabled=show, desc="reindex") as bar:
+            with Progress(enabled=show, desc="reindex", total=len(self.store.doc_ids())) as bar:
                 batch: list[tuple[Document, list]] = []
                 for stored in self.store.iter_documents():
                     doc = reparse(stored)
@@ -335,8 +339,12 @@ class Library:
         hits = self.index.search(IndexQuery(
             # BM25 alone needs no query vector: do not run the model for it
             text=query, dense=None if mode == "bm25" else self.embedder.embed_query(query),
-            k=fetch, prefetch_k=max(self.settings.prefetch_limit, fetch), mode=mode, filters=filters,
+            k=fetch + TIE_MARGIN, prefetch_k=max(self.settings.prefetch_limit, fetch + TIE_MARGIN), mode=mode,
+            filters=filters,
         ))
+        # equal scores (RRF gives many) come back in any order: break ties by point id, so that the
+        # same query on the same passages always ranks them alike, on either engine
+        hits = sorted(hits, key=lambda h: (-round(h.score, 9), h.point_id))[:fetch]
         index = self.speaker_index()
         for hit in hits:
             hit.speaker = index.canonical(hit.speaker) or hit.speaker

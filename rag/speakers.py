@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ingest.label_words import ANONYMOUS_HEADS, ANONYMOUS_QUALIFIERS, GROUP_RE, HONORIFICS, PERSONAL_HONORIFICS, ROLE_WORDS, VOICE_RE
+from ingest.label_words import ANONYMOUS_HEADS, ANONYMOUS_QUALIFIERS, GROUP_RE, NUMBERED_SPEAKER_RE, HONORIFICS, PERSONAL_HONORIFICS, ROLE_WORDS, VOICE_RE
 
 DATE_SLACK_YEARS = 2
 UNNAMED = frozenset("senior unidentified unknown another second third other background".split())
@@ -77,6 +77,8 @@ def kind_of(name: str) -> str:
     """person, office ("President", "Mr. Speaker"), anonymous ("Moderator") or group ("Hon. Members")."""
     if GROUP_RE.match(name) or VOICE_RE.match(name):
         return "group"
+    if NUMBERED_SPEAKER_RE.match(name):
+        return "anonymous"  # "Speaker 1" of a machine transcript
     words = re.sub(r"[^\w\s-]", " ", fold(name)).split()
     if words and words[-1] in ANONYMOUS_HEADS and all(w in ROLE_WORDS or w in ANONYMOUS_HEADS or w in
                                                       ANONYMOUS_QUALIFIERS for w in words):

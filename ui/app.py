@@ -21,6 +21,7 @@ import gradio as gr  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from ui import views  # noqa: E402
 from ui.assets import CLICKABLE_JS, CSS, DOCUMENT_JS  # noqa: E402
+from ui.exports import CHOICES as EXPORT_CHOICES  # noqa: E402
 from ui.handlers import Handlers  # noqa: E402
 from ui.service import Service  # noqa: E402
 from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES  # noqa: E402
@@ -72,6 +73,12 @@ def build(service: Service) -> gr.Blocks:
                 answer = gr.HTML(views.placeholder("The answer appears here, in the speakers' own words, "
                                                    "with a card for every quote."),
                                  js_on_load=CLICKABLE_JS, elem_id="answer", min_height=80, label="Answer")
+                with gr.Row(equal_height=True, elem_id="export-row"):
+                    export_fmt = gr.Dropdown(EXPORT_CHOICES, value="csl-json", label="Export quotes as", scale=3,
+                                             min_width=200, elem_id="export-format")
+                    export_btn = gr.DownloadButton("Nothing to export", value=None, interactive=False, scale=1,
+                                                   min_width=170, elem_id="export-btn")
+                shown = gr.State(None)  # the Answer on the page, for the export
 
             with gr.Tab("Timeline", id="timeline", elem_id="tab-timeline"):
                 with gr.Row(equal_height=True):
@@ -170,8 +177,11 @@ def build(service: Service) -> gr.Blocks:
 
         # Ask
         for trigger, name in ((ask_btn.click, "ask"), (question.submit, None)):
-            trigger(h.ask, [question, *filters], answer, api_name=name,
-                    api_visibility="public" if name else PRIVATE, concurrency_id="read")
+            trigger(h.ask, [question, *filters], [answer, shown], api_name=name,
+                    api_visibility="public" if name else PRIVATE, concurrency_id="read").then(
+                h.export_quotes, [export_fmt, shown], export_btn, api_visibility=PRIVATE, concurrency_id="read")
+        export_fmt.input(h.export_quotes, [export_fmt, shown], export_btn, api_visibility=PRIVATE,
+                         concurrency_id="read")
         answer.select(h.pick, None, opened, api_visibility=PRIVATE, concurrency_id="read")
         # Timeline
         tl_outputs = [plot, yearly, tl_caption, table, tl_rows]

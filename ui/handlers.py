@@ -10,7 +10,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from rag.answers import Answer
 from ui import views
+from ui.exports import NAMES as EXPORT_NAMES, ExportFiles
 from ui.service import FileResult, Service
 from ui.timeline import plot_frame, timeline_rows, to_ms, within, yearly_frame
 from ui.uploads import UploadRejected, accept
@@ -63,21 +65,38 @@ class Handlers:
 
     def __init__(self, service: Service) -> None:
         self.service = service
+        self.exports = ExportFiles()
 
     # -- Ask ------------------------------------------------------------------------------
     def ask(self, question: str, speakers: list[str] | None = None, sources: list[str] | None = None,
-            since: str = "", until: str = "", progress: gr.Progress = gr.Progress()) -> str:
-        """An answer in the speakers' own words with a card per verified quote."""
+            since: str = "", until: str = "",
+            progress: gr.Progress = gr.Progress()) -> tuple[str, Answer | None]:
+        """An answer in the speakers' own words with a card per verified quote; and the Answer itself,
+        which the page keeps (in a gr.State, not part of the API) for "Export quotes"."""
         try:
             text = _query(question, "question")
             progress(0.2, desc="Finding passages and checking quotes…")
             answer = self.service.ask(text, **_filters(speakers, sources, since, until))
-            return views.answer_html(answer)
+            return views.answer_html(answer), answer
         except ModuleNotFoundError as exc:
             log.error("answering unavailable", exc_info=exc)
-            return views.message("Answering is not available in this installation; use the Search tab.", "error")
+            return (views.message("Answering is not available in this installation; use the Search tab.", "error"),
+                    None)
         except Exception as exc:  # noqa: BLE001 - shown as one line
-            return views.message(user_message(exc, "answering"), "error")
+            return views.message(user_message(exc, "answering"), "error"), None
+
+    def export_quotes(self, fmt: str, answer: Answer | None) -> Any:
+        """The "Export quotes" button for the answer shown: its file in `fmt`, or disabled when the
+        answer has no verified quote."""
+        try:
+            path, count = self.exports.write(answer, fmt or "csl-json", self.service.document)
+        except Exception as exc:  # noqa: BLE001
+            log.error("export failed: %s", user_message(exc, "exporting quotes"))
+            path, count = None, 0
+        if path is None:
+            return gr.DownloadButton("Nothing to export", value=None, interactive=False)
+        label = f"Export {count} quote{'s' if count != 1 else ''} as {EXPORT_NAMES.get(fmt, fmt)}"
+        return gr.DownloadButton(label, value=str(path), interactive=True)
 
     # -- Search ---------------------------------------------------------------------------
     def search(self, query: str, k: float = 10, mode: str = "hybrid", speakers: list[str] | None = None,
