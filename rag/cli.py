@@ -89,6 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "is then printed as usual)")
     _common(p)
 
+    from rag.compare_cli import add_compare_arguments, add_first_arguments
+
+    p = sub.add_parser("compare", help="what two to four speakers said on one topic, side by side")
+    add_compare_arguments(p)
+    _common(p)
+
+    p = sub.add_parser("first", help="who said a phrase or claim first: the earliest verified occurrences")
+    add_first_arguments(p)
+    _common(p)
+
     p = sub.add_parser("serve", help="the web page, the REST API (/api) and the MCP server (/gradio_api/mcp/)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
@@ -228,6 +238,10 @@ def _run(args: argparse.Namespace) -> int:
                 from rag.ask_cli import run_ask
 
                 return run_ask(lib, args)
+            elif args.command in ("compare", "first"):
+                from rag.compare_cli import run_compare, run_first
+
+                return (run_compare if args.command == "compare" else run_first)(lib, args)
             elif args.command == "show":
                 return _show(lib, args)
             elif args.command == "optimize":

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ingest.readers import ReadLimits
     from rag.answers import Answer
     from rag.check import CheckReport
+    from rag.compare import Comparison
+    from rag.first import FirstSaid
     from rag.ingestion import IngestReport, Ingestor
     from rag.progress import Progress
 
@@ -358,6 +360,20 @@ class Library:
 
         return ask(self, question, speaker=speaker, since=since, until=until, source=source,
                    answerer=answerer, **options)
+
+    def compare(self, topic: str, speakers: list[str], since: str | None = None, until: str | None = None,
+                source: str | list[str] | None = None, k: int = 3) -> "Comparison":
+        """Per speaker, their best verified quotes on the topic, side by side (`rag compare`)."""
+        from rag.compare import compare
+
+        return compare(self, topic, speakers, since=since, until=until, source=source, k=k)
+
+    def first(self, phrase: str, speaker: str | list[str] | None = None, since: str | None = None,
+              until: str | None = None, source: str | list[str] | None = None, k: int = 10) -> "FirstSaid":
+        """The earliest verified occurrences of a phrase or claim, the first statement marked (`rag first`)."""
+        from rag.first import first_said
+
+        return first_said(self, phrase, speaker=speaker, since=since, until=until, source=source, k=k)
 
     def document(self, doc_id: str) -> Document | None:
         """The stored document (text, metadata, turns), or None; its speakers are named by their

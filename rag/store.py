@@ -13,7 +13,7 @@ import sqlite3
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from ingest.models import Chunk, Document, Turn
 
@@ -278,6 +278,20 @@ class Store:
             doc = self.get_document(doc_id)
             if doc is not None:
                 yield doc
+
+    def texts_containing(self, words: Sequence[str]) -> Iterator[tuple[str, str]]:
+        """(doc_id, text) of every document whose stored text contains all the given words
+        (ASCII words match case-insensitively, as SQLite's LIKE does; others exactly); every
+        document when no word is given. A complete candidate list for an exact phrase scan."""
+        sql = "SELECT doc_id, text FROM documents"
+        args: list[str] = []
+        for word in dict.fromkeys(words):
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            args.append(f"%{escaped}%")
+        if args:
+            sql += " WHERE " + " AND ".join("text LIKE ? ESCAPE '\\'" for _ in args)
+        for row in self.conn.execute(sql + " ORDER BY doc_id", args):
+            yield row["doc_id"], row["text"]
 
     # -- overview -------------------------------------------------------------------------
     def _version(self) -> tuple[int, int]:

@@ -2,10 +2,11 @@
 together with the REST API (`ui.api`) and the MCP tools (`ui.mcp_tools`) in one process.
 
 Tabs: Ask (cited answer), Timeline (matching passages by date and speaker), Search (ranked
-passages), Read (a document with the cited span highlighted), Library (documents, upload, remove).
-The filters above the tabs apply to Ask, Timeline and Search. Every event that callers may want
-to script has an `api_name` for `gradio_client`; "Use via API" at the foot of the page lists only
-the four MCP tools, which return JSON.
+passages), Compare (speakers side by side on a topic), First (who said a phrase first), Read (a
+document with the cited span highlighted), Library (documents, upload, remove).
+The filters above the tabs apply to Ask, Timeline, Search and First (Compare takes its own
+speakers). Every event that callers may want to script has an `api_name` for `gradio_client`;
+"Use via API" at the foot of the page lists only the four MCP tools, which return JSON.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def build(service: Service) -> gr.Blocks:
             gr.HTML("<h1>Official statements</h1><p class='tagline'>Ask, search and quote what "
                     "officials said, with the source of every quote one click away.</p>", scale=3)
             stats = gr.HTML(views.stats_html({}), scale=2, elem_id="stats", label="Stats")
-        with gr.Accordion(f"Filters for Ask, Timeline and Search · dates as {DATE_HINT}", open=True,
+        with gr.Accordion(f"Filters for Ask, Timeline, Search and First (Compare: source and dates) · dates as "
+                          f"{DATE_HINT}", open=True,
                           elem_id="filters"):
             with gr.Row():
                 speakers = gr.Dropdown(label="Speaker", choices=[], multiselect=True, scale=3, min_width=170,
@@ -125,6 +127,30 @@ def build(service: Service) -> gr.Blocks:
                                                     "its document."), js_on_load=CLICKABLE_JS,
                                   elem_id="results", label="Passages")
 
+            with gr.Tab("Compare", id="compare", elem_id="tab-compare") as compare_tab:
+                with gr.Row(equal_height=True):
+                    cmp_topic = gr.Textbox(label="Topic", placeholder="e.g. the OSCE", scale=4, max_length=500,
+                                           elem_id="cmp-topic")
+                    cmp_speakers = gr.Dropdown(label="Speakers", choices=[], multiselect=True, max_choices=4,
+                                               allow_custom_value=True, scale=4, min_width=220,
+                                               info="two to four", elem_id="cmp-speakers")
+                    cmp_k = gr.Slider(1, 6, value=3, step=1, label="Quotes each", scale=2, min_width=150)
+                    cmp_btn = gr.Button("Compare", variant="primary", scale=1, min_width=100, elem_id="cmp-btn")
+                comparison = gr.HTML(views.placeholder("What each speaker said on the topic, side by side, in "
+                                                       "their own words; source and dates from the filters above."),
+                                     js_on_load=CLICKABLE_JS, elem_id="comparison", label="Side by side")
+
+            with gr.Tab("First", id="first", elem_id="tab-first"):
+                with gr.Row(equal_height=True):
+                    first_phrase = gr.Textbox(label="Phrase or claim", placeholder="e.g. special status of Donbass",
+                                              scale=6, max_length=500, elem_id="first-phrase")
+                    first_k = gr.Slider(1, 50, value=10, step=1, label="Occurrences", scale=2, min_width=180)
+                    first_btn = gr.Button("Who said it first", variant="primary", scale=1, min_width=150,
+                                          elem_id="first-btn")
+                first_out = gr.HTML(views.placeholder("The earliest occurrences in this collection, verbatim and "
+                                                      "near it by meaning, the first statement marked."),
+                                    js_on_load=CLICKABLE_JS, elem_id="first-results", label="Occurrences")
+
             with gr.Tab("Read", id="read", elem_id="tab-read"):
                 doc_choice = gr.Dropdown(label="Document", choices=[], elem_id="doc-choice", allow_custom_value=True,
                                          info="or click a quote, a passage or a timeline row")
@@ -179,6 +205,16 @@ def build(service: Service) -> gr.Blocks:
             trigger(h.search, [query, k, mode, *filters], results, api_name=name,
                     api_visibility="public" if name else PRIVATE, concurrency_id="read")
         results.select(h.pick, None, opened, api_visibility=PRIVATE, concurrency_id="read")
+        # Compare (its own speakers; source and dates from the filters) and First (all the filters)
+        for trigger, name in ((cmp_btn.click, "compare"), (cmp_topic.submit, None)):
+            trigger(h.compare, [cmp_topic, cmp_speakers, cmp_k, sources, since, until], comparison, api_name=name,
+                    api_visibility="public" if name else PRIVATE, concurrency_id="read")
+        comparison.select(h.pick, None, opened, api_visibility=PRIVATE, concurrency_id="read")
+        compare_tab.select(h.speaker_choices, None, cmp_speakers, api_visibility=PRIVATE)
+        for trigger, name in ((first_btn.click, "first"), (first_phrase.submit, None)):
+            trigger(h.first, [first_phrase, first_k, *filters], first_out, api_name=name,
+                    api_visibility="public" if name else PRIVATE, concurrency_id="read")
+        first_out.select(h.pick, None, opened, api_visibility=PRIVATE, concurrency_id="read")
         # Read
         doc_choice.input(h.open_document, doc_choice, doc_view, api_name="read_choice", api_visibility=PRIVATE,
                          concurrency_id="read")

@@ -155,6 +155,45 @@ class Handlers:
         """The table with every row again."""
         return views.timeline_table_html(rows) if rows else ""
 
+    # -- Compare and First ----------------------------------------------------------------
+    def compare(self, topic: str, speakers: list[str] | None = None, k: float = 3,
+                sources: list[str] | None = None, since: str = "", until: str = "",
+                progress: gr.Progress = gr.Progress()) -> str:
+        """Per chosen speaker, their verified quotes on the topic, side by side."""
+        try:
+            text = _query(topic, "topic")
+            names = _filters(speakers, None, None, None)["speaker"] or []
+            if len(names) < 2:
+                raise ValueError("Choose two to four speakers to compare.")
+            progress(0.2, desc="Finding each speaker's words…")
+            scope = _filters(None, sources, since, until)
+            result = self.service.compare(text, names, k=_int(k, 3, 1, 6), source=scope["source"],
+                                          since=scope["since"], until=scope["until"])
+            return views.comparison_html(result)
+        except Exception as exc:  # noqa: BLE001
+            return views.message(user_message(exc, "comparing"), "error")
+
+    def first(self, phrase: str, k: float = 10, speakers: list[str] | None = None,
+              sources: list[str] | None = None, since: str = "", until: str = "",
+              progress: gr.Progress = gr.Progress()) -> str:
+        """The earliest verified occurrences of a phrase or claim, the first statement marked."""
+        try:
+            text = _query(phrase, "phrase or claim")
+            progress(0.2, desc="Scanning the documents…")
+            result = self.service.first(text, k=_int(k, 10, 1, 50), **_filters(speakers, sources, since, until))
+            return views.first_html(result)
+        except Exception as exc:  # noqa: BLE001
+            return views.message(user_message(exc, "looking for the first occurrence"), "error")
+
+    def speaker_choices(self) -> Any:
+        """The people who speak in the collection, for the Compare picker (most passages first)."""
+        try:
+            people = [p for p in self.service.speakers() if p["kind"] == "person"]
+            return gr.update(choices=[(f"{p['speaker']} ({p['passages']})", p["speaker"]) for p in people])
+        except Exception as exc:  # noqa: BLE001
+            log.error("reading the speakers", exc_info=exc)
+            return gr.update()
+
     # -- Read -----------------------------------------------------------------------------
     def open_document(self, doc_id: str, char_start: float | None = None,
                       char_end: float | None = None) -> str:

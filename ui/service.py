@@ -25,6 +25,8 @@ from typing import Any
 from ingest.models import Document
 from ingest.readers import ReadLimits
 from rag.answers import Answer
+from rag.compare import Comparison
+from rag.first import FirstSaid
 from rag.library import Library
 from rag.lock import BusyError
 from rag.nodes import Hit
@@ -121,6 +123,14 @@ class Service:
     def document(self, doc_id: str) -> Document | None:
         with self.lock:
             return self.library.document(doc_id)
+
+    def compare(self, topic: str, speakers: list[str], **filters: Any) -> Comparison:
+        with self.lock:
+            return self.library.compare(topic, speakers, **filters)
+
+    def first(self, phrase: str, **filters: Any) -> FirstSaid:
+        with self.lock:
+            return self.library.first(phrase, **filters)
 
     def catalog(self) -> list[DocRow]:
         """Every document with its passage count, newest first (read straight from the store)."""
