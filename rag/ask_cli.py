@@ -97,7 +97,7 @@ def write_atomically(dest: Path, text: str) -> None:
 def format_answer(answer: Answer, width: int = 100) -> str:
     """The answer text, then one block per citation: quote, who/when/where, the span, the line to paste."""
     lines = [answer.text]
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         if answer.passages:
             lines.append("")
             lines.append("Nearest passages (they do not answer the question):")

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 from rag.answers import Answer, Answerer
 from rag.citations import verify_answer
 from rag.extractive import ExtractiveAnswerer, mentioned_speakers
+from rag.named_speaker import asked_speakers
 from rag.nodes import Hit
 from rag.vector_cache import shared_cache
 
 if TYPE_CHECKING:
     from rag.library import Library
+    from rag.speakers import Identity
 
 MAX_QUESTION_CHARS = 2000
 ANSWERERS = ("extractive", "llm")
@@ -39,14 +41,48 @@ def ask(lib: "Library", question: str, speaker: str | list[str] | None = None, s
     if k_passages < 1:
         raise ValueError("k_passages must be at least 1")
     impl = make_answerer(lib, answerer, **options)
+    asked = asked_speakers(lib.speaker_index(), question) if speaker_hint and not speaker else []
+    if asked:
+        return _ask_named(lib, impl, question, asked, k_passages, since=since, until=until, source=source)
     hits = retrieve(lib, question, k_passages, speaker=speaker, since=since, until=until, source=source,
                     speaker_hint=speaker_hint)
-    draft = impl.answer(question, hits)
-    verified = verify_answer(draft, lib.document)
-    verified.answerer = getattr(impl, "name", str(answerer))
+    return _answer(lib, impl, question, hits)
+
+
+def _answer(lib: "Library", impl: Answerer, question: str, hits: list[Hit]) -> Answer:
+    """The answerer's draft over these passages, every quote verified."""
+    verified = verify_answer(impl.answer(question, hits), lib.document)
+    verified.answerer = getattr(impl, "name", "extractive")
     if verified.abstained and not verified.passages:
         verified.passages = hits[:5]
     return verified
+
+
+def _ask_named(lib: "Library", impl: Answerer, question: str, asked: list[Identity], k: int,
+               since: str | None, until: str | None, source: str | list[str] | None) -> Answer:
+    """A question asking for one person's words ("What did Putin say about NATO?") is answered in
+    their words only; when nothing of theirs answers, the answer says so first and shows the
+    closest statements of others, marked as not theirs (abstained: the question is not answered)."""
+    names = [alias for ident in asked for alias in ident.aliases]
+    who = " or ".join(ident.name for ident in asked)
+    theirs = lib.search(question, k=k, speaker=names, since=since, until=until, source=source)
+    own = _answer(lib, impl, question, theirs) if theirs else None
+    if own is not None and not own.abstained:
+        return own
+    others = lib.search(question, k=k, since=since, until=until, source=source)
+    closest = _answer(lib, impl, question, others)
+    missing = f"No statement by {who} on this was found."
+    closest.abstained = True
+    closest.notes = [f"nothing {who} said in the collection answers the question"
+                     + ("" if theirs else f" (no passage of {who} matches the filters)"), *closest.notes]
+    if closest.citations:
+        lead, _, rest = closest.text.partition("\n")
+        body = rest if lead.startswith("In the speakers' own words") else closest.text
+        closest.text = f"{missing} Closest, by others:\n{body}"
+    else:
+        closest.text = missing
+        closest.passages = (own.passages if own is not None and own.passages else others[:5])
+    return closest
 
 
 def retrieve(lib: "Library", question: str, k: int, speaker: str | list[str] | None = None,

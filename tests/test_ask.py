@@ -140,9 +140,11 @@ def test_mentioned_speakers() -> None:
 # -- end to end over the sample -------------------------------------------------------------------
 def _check_answer(lib, answer: Answer) -> None:
     """Every citation verifiable, numbered 1..N, each marker in the text, metadata from the chunk."""
-    if answer.abstained:
-        assert answer.citations == [] and answer.text == ABSTAIN_TEXT
+    if answer.abstained and not answer.citations:
+        assert answer.text in (ABSTAIN_TEXT,) or answer.text.startswith("No statement by ")
         return
+    if answer.abstained:  # the person asked about said nothing on it: the closest words of others, said so first
+        assert answer.text.startswith("No statement by ") and " on this was found. Closest, by others:" in answer.text
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == {c.n for c in answer.citations}

@@ -65,7 +65,7 @@ def _meta_line(speaker: str, date: str, title: str, place: str = "") -> str:
 def answer_html(answer: Answer) -> str:
     """The answer with clickable [n] markers, then one card per citation; abstention said plainly."""
     by_n = {c.n: c for c in answer.citations}
-    if answer.abstained or not answer.citations:
+    if not answer.citations:
         notes = "".join(f"<li>{_e(n)}</li>" for n in answer.notes)
         return (f'<div class="abstain" role="status"><div class="abstain-head">No answer in the indexed '
                 f'statements</div><p>{_e(answer.text)}</p>'
@@ -81,6 +81,12 @@ def answer_html(answer: Answer) -> str:
         notes = ('<details class="notes"><summary>What was left out and why</summary><ul>'
                  + "".join(f"<li>{_e(n)}</li>" for n in answer.notes) + "</ul></details>")
     count = len(answer.citations)
+    if answer.abstained:  # the closest statements of others, when the person asked about said nothing on it
+        return (f'<div class="abstain" role="status"><div class="abstain-head">No answer in the words asked '
+                f'for</div><div class="answer-text">{body}</div>{notes}</div>'
+                f'<h3 class="cards-head">{count} closest verified quote{"s" if count != 1 else ""}, by others '
+                f'<span class="hint">they are not the words of the person asked about</span></h3>'
+                f'<div class="cards">{cards}</div>')
     return (f'<div class="answer"><div class="answer-text">{body}</div>{notes}</div>'
             f'<h3 class="cards-head">{count} verified quote{"s" if count != 1 else ""} '
             f'<span class="hint">click a quote to read it in its document</span></h3>'

@@ -1,0 +1,55 @@
+"""A question that asks for one person's words is answered in their words, or says that nothing of
+theirs answers it before showing anyone else's."""
+
+from __future__ import annotations
+
+from rag.named_speaker import asked_speakers, named_people
+from rag.speakers import SpeakerIndex, SpeakerRow
+
+
+def _index() -> SpeakerIndex:
+    rows = [("Vladimir Putin", "President", 900), ("President Putin", None, 12), ("Sergey Lavrov", "Minister", 300),
+            ("Alexander Lukashenko", "President", 40), ("Bill Clinton", "President", 30),
+            ("Hillary Clinton", "Secretary of State", 20), ("Julia Gillard", "Prime Minister", 50)]
+    return SpeakerIndex([SpeakerRow(speaker=s, roles=r, passages=n, documents=1, first="2010-01-01",
+                                    last="2020-01-01") for s, r, n in rows])
+
+
+def _asked(question: str) -> list[str]:
+    return sorted(i.name for i in asked_speakers(_index(), question))
+
+
+def test_the_person_whose_words_are_asked_for() -> None:
+    assert _asked("What did Putin say about NATO expansion?") == ["Vladimir Putin"]
+    assert _asked("How has Putin described NATO expansion?") == ["Vladimir Putin"]
+    assert _asked("What is Lavrov's position on the OSCE?") == ["Sergey Lavrov"]
+    assert _asked("According to Julia Gillard, why was the carbon price needed?") == ["Julia Gillard"]
+    assert _asked("What did Lavrov say about Lukashenko?") == ["Sergey Lavrov"]  # the first named speaks
+    assert _asked("What did Clinton say about Bosnia?") == ["Bill Clinton", "Hillary Clinton"]
+
+
+def test_no_one_in_particular() -> None:
+    assert _asked("When did Putin meet Lukashenko?") == []  # named as a topic: anyone may answer
+    assert _asked("What did the Prime Minister say about the carbon tax?") == []
+    assert _asked("What did Smith say about trade?") == []  # not a speaker of the collection
+    assert _asked("What was said about Putinism?") == []
+    assert [i.name for _, i in named_people(_index(), "Is President Putin going to Minsk?")] == ["Vladimir Putin"]
+
+
+def test_an_answer_in_the_asked_speakers_words(sample_library) -> None:
+    answer = sample_library.ask("What did Lavrov say about the OSCE?")
+    assert not answer.abstained and answer.citations
+    index = sample_library.speaker_index()
+    assert {index.canonical(c.speaker) for c in answer.citations} == {"Sergey Lavrov"}
+
+
+def test_nothing_of_theirs_is_said_first(sample_library) -> None:
+    """Nobody but Lavrov speaks of the Union State's security concept in the sample as Lavrov does;
+    Clinton never does: the answer says so first and quotes nobody as Clinton."""
+    answer = sample_library.ask("What did Clinton say about the security concept of the Union State?")
+    assert answer.abstained
+    assert answer.text.startswith("No statement by Bill Clinton on this was found.")
+    index = sample_library.speaker_index()
+    assert all(index.canonical(c.speaker) != "Bill Clinton" for c in answer.citations)
+    for c in answer.citations:
+        assert sample_library.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
