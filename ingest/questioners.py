@@ -140,6 +140,11 @@ def mark_questioners(infos: list[SpeakerInfo], ctx: "TurnContext", bodies: list[
             asking.add(name)  # "Anastasia Levashova from Blackfriars Fund, London. I ..."
         elif not chamber and numbered and _asks_like_a_reporter(stats.bodies[name]):
             asking.add(name)  # "Speaker 3: Minister, people here were promised ...?"
+        elif not chamber and all("?" in body for body in stats.bodies[name]) \
+                and any(ADDRESS_RE.match(body) for body in stats.bodies[name]):
+            asking.add(name)  # "MR. FLEMING: Mr. Vice President, do I take it then ...?" (one question, no outlet)
+        elif not chamber and ctx.is_interview and any(OPENS_WITH_OFFICE_RE.match(body) for body in stats.bodies[name]):
+            asking.add(name)  # a co-host: "BUCHAN: Prime Minister we saw you right out front ..."
         elif not chamber and is_press_event(ctx.title) and any(i.affiliation for i in mine) \
                 and all("?" in body for body in stats.bodies[name]):
             asking.add(name)  # "Mme Solène KERVAREC (L'Écho du Lys) : ... ?" at a press briefing
@@ -204,6 +209,9 @@ ADDRESS_RE = re.compile(
     r"^\W*(?:\d{1,2}:\d{2}(?::\d{2})?\W*)?(?:(?:mr|mrs|ms|madam|madame|mister|monsieur)\.?\s+)?(?:the\s+)?(?:deputy\s+|vice\s+|prime\s+)?"
     r"(?:minister|president|secretary|commissioner|chancellor|governor|mayor|ambassador|senator|spokesman|"
     r"spokeswoman|spokesperson|general|premier|chairman|chairwoman|chair)\b[^.?!\n]{0,40}[,.]", re.I)
+OPENS_WITH_OFFICE_RE = re.compile(
+    r"^\W*(?:(?:mr|mrs|ms|madam|madame)\.?\s+)?(?:deputy\s+|vice\s+)?(?:prime minister|president|minister|premier|"
+    r"secretary|chancellor|treasurer)\b", re.I)
 PRESS_EVENT_RE = re.compile(r"\b(?:press|presse|prensa|briefing|news conference|media availability|"
                             r"point de presse|conférence de presse|conferencia)\b", re.I)
 

@@ -271,3 +271,21 @@ def test_a_name_that_ends_the_title_line_gives_the_full_name():
             ">> COMMISSIONER NWOSU-LIND: Thank you, Minister. Three main roads remain closed.\n")
     doc = _doc(text)
     assert [s for s, _ in _turns(doc)][-2:] == ["Karsten Voll", "Ada Nwosu-Lind"]
+
+
+def test_one_question_to_an_official_and_a_co_host_are_questions():
+    debate = ("MR. SMITH: The next question to Vice President Nixon from Mr. Fleming.\n\n"
+              "MR. FLEMING: Mr. Vice President, do I take it then you believe that you can work better with "
+              "Democratic majorities than Senator Kennedy could?\n\n"
+              "MR. NIXON: I would say this: that we expect to pick up some seats in this election. We would hope to "
+              "control the House, to get a majority in the House in this election, and I believe that a president "
+              "who is not extreme can get his proposals through the next Congress whoever holds it.\n\n")
+    doc = _doc(debate, title="Debate richard nixon chicago", date="1960-09-26")
+    assert [q for s, q in _turns(doc) if s and s.endswith("Fleming")] == [True]
+    interview = ("McGUIRE: Good morning, Prime Minister.\n\nPRIME MINISTER: Good morning, Eddie.\n\n"
+                 "BUCHAN: Prime Minister we saw you out front helping to manage the floods. Victorians are "
+                 "calling too.\n\nPRIME MINISTER: We will be there for Victorians as well.\n\n")
+    doc = _doc(interview, title="Transcript of interview with Eddie McGuire, Triple M Melbourne", date="2011-02-01",
+               speaker="Julia Gillard")
+    assert [q for s, q in _turns(doc) if s and s.lower().endswith("buchan")] == [True]
+    assert all(not q for s, q in _turns(doc) if s == "Julia Gillard")
