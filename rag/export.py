@@ -130,15 +130,29 @@ def records(answer: Answer, document: Callable[[str], Document | None]) -> list[
 
 
 def to_record(c: Citation, doc: Document | None = None) -> QuoteRecord:
-    """The record of one citation; `doc` (its stored document) decides speech or interview."""
+    """The record of one citation; `doc` (its stored document) decides speech or interview and gives
+    the role of the turn the quote is from."""
     speaker = " ".join((c.speaker or "").split()) or UNKNOWN
-    role = " ".join(str(getattr(c, "role", None) or "").split()) or None  # Citation.role, where set
+    role = getattr(c, "role", None) or turn_role(doc, c.char_start, c.char_end)  # Citation.role, where set
+    role = " ".join(str(role or "").split()) or None
     return QuoteRecord(
         id=record_id(speaker, c.date, c.doc_id, c.char_start, c.char_end), quote=c.quote, speaker=speaker,
         role=role, date=(c.date or "").strip() or None, place=(c.place or "").strip() or None,
         title=(c.title or "").strip() or c.doc_id, url=(c.source_url or "").strip() or None, doc_id=c.doc_id,
         char_start=c.char_start, char_end=c.char_end, page=c.page, kind=quote_kind(doc),
         doc_type=doc.doc_type if doc is not None else None, attribution=c.attribution)
+
+
+def turn_role(doc: Document | None, start: int, end: int) -> str | None:
+    """The role (office) the stored document gives the speaker of the turn that holds the span
+    `start:end`; None when no turn holds it or the turn has none. Citations carry no role of their
+    own, so without this every export had role null."""
+    if doc is None:
+        return None
+    for turn in doc.turns:
+        if turn.char_start <= start and end <= turn.char_end and not turn.is_question:
+            return turn.role or None
+    return None
 
 
 def record_id(speaker: str, date: str | None, doc_id: str, start: int, end: int) -> str:

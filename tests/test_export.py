@@ -15,7 +15,7 @@ import pytest
 from ingest.models import Document, Turn
 from rag.answers import Answer, Citation
 from rag.export import (FORMATS, QuoteRecord, export, person_name, quote_kind, record_id, records,
-                        to_bibtex, to_csl_json, to_markdown, to_ris)
+                        to_bibtex, to_csl_json, to_markdown, to_record, to_ris)
 
 # the item types Zotero's "CSL JSON" import translator accepts (detectImport in zotero/translators)
 ZOTERO_CSL_TYPES = {"article", "article-journal", "article-magazine", "article-newspaper", "bill", "book",
@@ -99,6 +99,23 @@ def test_records_carry_speaker_role_and_span(recs) -> None:
     assert first.quote == TRICKY and first.span == f"lavrov-osce, chars 120-{120 + len(TRICKY)}"
     assert recs[2].span == "vdl, chars 5-22, p. 3" and recs[2].role is None
     assert recs[3].speaker == "unknown" and recs[3].title == "anon"  # no title: the document id
+
+
+def test_a_citation_without_a_role_takes_the_role_of_its_turn() -> None:
+    text = "Q: Your view? A: We shall see. Later remarks."
+    start, later_start = text.index("We shall"), text.index("Later")
+    doc = Document("d", text, "a.txt", "txt", doc_type="Press conference",
+                   turns=[Turn(0, "Question", "Question", True, 0, 13, None),
+                          Turn(1, "Sergey Lavrov", "Lavrov", False, start, later_start - 1, "Foreign Minister"),
+                          Turn(2, "Sergey Lavrov", "Lavrov", False, later_start, len(text), None)])
+    said = Citation(n=1, doc_id="d", title="t", speaker="Sergey Lavrov", date="2023", place="", source_url="",
+                    page=None, quote="We shall see.", char_start=start, char_end=later_start - 1, attribution="a")
+    assert text[said.char_start:said.char_end] == "We shall see."
+    assert to_record(said, doc).role == "Foreign Minister"
+    later = Citation(**{**said.__dict__, "quote": "Later remarks.", "char_start": later_start, "char_end": len(text)})
+    assert to_record(later, doc).role is None  # the turn names no role
+    across = Citation(**{**said.__dict__, "char_start": start, "char_end": len(text)})
+    assert to_record(across, doc).role is None and to_record(said, None).role is None
 
 
 def test_speech_or_interview_by_document_type() -> None:
@@ -285,6 +302,8 @@ def test_cli_exports_a_real_answer_in_every_format(data_dir, sample_library, tmp
         doc = sample_library.document(c.doc_id)
         assert doc.text[item["custom"]["char_start"]:item["custom"]["char_end"]] == c.quote
         assert item["note"].startswith(c.quote) and item["author"] == [person_name(c.speaker or "unknown")]
+        turn = next(t for t in doc.turns if t.char_start <= c.char_start and c.char_end <= t.char_end)
+        assert turn.role and item["custom"]["role"] == turn.role  # the office the document gives the speaker
     assert len(_citeproc_bibliography(captured.out)) == len(items)
 
     outputs = {fmt: tmp_path / f"quotes{suffix}" for fmt, suffix in (("ris", ".ris"), ("bibtex", ".bib"),
