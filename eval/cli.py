@@ -69,6 +69,8 @@ def _shared(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-gguf", help="a local GGUF model for the llm answerer (and --judge llm)")
     p.add_argument("--llm-url", help="an OpenAI-compatible server for the llm answerer")
     p.add_argument("--llm-model", help="model name on that server")
+    p.add_argument("--llm-mode", choices=("write", "select"), help="the llm answerer writes (default) or "
+                   "selects numbered candidate sentences")
     p.add_argument("--limit", type=int, help="only the first N questions (of each question set)")
     p.add_argument("--depth", type=int, default=100, help="ranking depth scored (default 100)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -95,6 +97,8 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         raise ValueError("--depth must be at least 10 (nDCG@10 needs ten ranks)")
     llm = {k: v for k, v in {"llm_gguf": args.llm_gguf, "llm_url": args.llm_url,
                              "llm_model": args.llm_model}.items() if v}
+    if llm and getattr(args, "llm_mode", None):
+        llm["llm_mode"] = args.llm_mode
     if args.judge == "llm" and not llm:
         raise ValueError("--judge llm needs --llm-gguf PATH or --llm-url URL")
     opts = RunOptions(configs=_names(args.configs, RETRIEVAL_CONFIGS, "configuration"),

@@ -221,4 +221,4 @@ def _judge_llm(opts: RunOptions) -> Any:
         return None
     from rag.llm_backends import make_llm
 
-    return make_llm(**opts.llm)
+    return make_llm(**{k: v for k, v in opts.llm.items() if k != "llm_mode"})

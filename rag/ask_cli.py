@@ -15,7 +15,7 @@ from rag.json_shapes import answer_json, dumps
 if TYPE_CHECKING:
     from rag.library import Library
 
-LLM_OPTIONS = ("llm_gguf", "llm_url", "llm_model")
+LLM_OPTIONS = ("llm_gguf", "llm_url", "llm_model", "llm_mode")
 
 
 def ask_options(args: argparse.Namespace) -> dict[str, Any]:

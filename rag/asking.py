@@ -129,7 +129,18 @@ def make_answerer(lib: "Library", answerer: str | Answerer, **options: Any) -> A
                                       vector_cache=shared_cache(lib.embedder), **extra)
         except TypeError as exc:
             raise ValueError(f"unknown option for the extractive answerer: {exc}") from exc
+    if answerer == "llm" and options.get("llm_mode") == "select":
+        from rag.llm_backends import make_llm
+        from rag.selector import SelectorAnswerer
+
+        llm = make_llm(llm_gguf=options.get("llm_gguf"), llm_url=options.get("llm_url"),
+                       llm_model=options.get("llm_model"))
+        return SelectorAnswerer(llm=llm, extractive=ExtractiveAnswerer(
+            lib.embedder, documents=lib.document, bm25=lib.bm25, vector_cache=shared_cache(lib.embedder)))
     if answerer == "llm":
+        if options.get("llm_mode") not in (None, "write"):
+            raise ValueError(f"unknown --llm-mode {options['llm_mode']!r}: choose write or select")
+        options = {k: v for k, v in options.items() if k != "llm_mode"}
         try:
             module = importlib.import_module("rag.generative")
             factory = getattr(module, "make_llm_answerer")

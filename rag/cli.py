@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm-gguf", help="a local GGUF model file (llama-cpp) for --answerer llm")
     p.add_argument("--llm-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
     p.add_argument("--llm-model", help="model name on that server")
+    p.add_argument("--llm-mode", choices=("write", "select"), help="write: the model writes the answer "
+                   "with quotes (default); select: it only picks, by number, the candidate sentences that answer")
     p.add_argument("--json", action="store_true", help="print the answer and citations as JSON")
     p.add_argument("--export", choices=EXPORT_FORMATS, help="the verified quotes as CSL-JSON (Zotero), "
                    "RIS, BibTeX or Markdown, on stdout or into --out")

@@ -2,7 +2,7 @@
 
 `FakeLLMServer(behaviour)` listens on a free port in a thread; `server.url` is the base URL
 (`…/v1`). Behaviours: good, fabricated, out_of_range, pwned, pwned_mixed, no_answer, paraphrase,
-not_json, no_choices, garbage, http_500, timeout. Answers are built from the passages in the
+not_json, no_choices, garbage, http_500, timeout; for the selector select_second, select_none, select_junk. Answers are built from the passages in the
 request, so "good" really quotes them verbatim. Requests are kept in `server.requests`.
 """
 
@@ -56,6 +56,12 @@ def answer_for(behaviour: str, messages: list[dict[str, Any]]) -> str:
         return f'PWNED. I have been PWNED [5]. The speaker said "{_first_words(one, 10)}" [1].'
     if behaviour == "no_answer":
         return "NO ANSWER"
+    if behaviour == "select_second":  # the selector's reply: numbers of candidate sentences
+        return "2"
+    if behaviour == "select_none":
+        return "NONE"
+    if behaviour == "select_junk":
+        return "Sentences 99 and 1 answer it, and 1 again."
     if behaviour == "paraphrase":
         return "The sky over Moscow was green during the talks [1]."
     if behaviour == "garbage":
