@@ -1,0 +1,163 @@
+"""`python -m training COMMAND`: mine, train-bi, train-ce, evaluate, export (see training/__init__)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_DATA_ROOT = Path("../shared/data")
+DEFAULT_OUT = Path("build/relevance")
+
+
+def _offline() -> None:
+    for var, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(var, value)
+
+
+def log(message: str) -> None:
+    """One timestamped progress line on stderr (the jobs run in the background with logs)."""
+    print(time.strftime("%H:%M:%S"), message, file=sys.stderr, flush=True)
+
+
+def cmd_mine(args: argparse.Namespace) -> int:
+    from rag.embedding import Embedder
+    from rag.ingestion import Ingestor
+    from training.mining import mine, write_jsonl
+
+    start = time.perf_counter()
+    ingestor = Ingestor(None, None, Embedder(precision="fp32"))  # type: ignore[arg-type]  # only .chunk is used
+    data = mine(args.data_root, Path.cwd(), ingestor.chunk, log=log)
+    out: Path = args.out
+    digests = {"passages.jsonl": write_jsonl(out / "passages.jsonl", data.passages),
+               "examples.jsonl": write_jsonl(out / "examples.jsonl", data.examples)}
+    summary = {"counts": data.counts, "sha256": digests, "seconds": round(time.perf_counter() - start, 1)}
+    (out / "mining.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    log(json.dumps(summary, indent=1))
+    return 0
+
+
+def _load(out: Path):
+    from training.mining import read_examples, read_passages
+
+    return read_examples(out / "examples.jsonl"), read_passages(out / "passages.jsonl")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    examples, passages = _load(args.out)
+    train = [e for e in examples if e.split == "train"]
+    train_passages = {k: p for k, p in passages.items() if p.split == "train"}
+    log(f"{len(train)} training examples, {len(train_passages)} training passages")
+    run_dir = args.out / args.name
+    if args.kind == "query":
+        from training.query_encoder import bank_order, train_query_encoder
+        from training.vectors import VectorCache
+
+        cache = VectorCache(args.out / "cache" / "minilm")
+        bank = [p for p in bank_order(examples, args.seed) if p in cache.rows][: args.bank]
+        if not bank:
+            raise SystemExit("no training bank vectors: run `python -m training embed` first")
+        train_query_encoder(train, bank, cache.matrix(bank), run_dir, steps=args.steps,
+                            batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log)
+    elif args.kind == "bi":
+        from training.biencoder import train_biencoder
+
+        train_biencoder(train, train_passages, run_dir, steps=args.steps, batch_size=args.batch_size,
+                        lr=args.lr, seed=args.seed, log=log)
+    else:
+        from training.crossencoder import train_crossencoder
+
+        train_crossencoder(train, train_passages, run_dir, steps=args.steps, batch_size=args.batch_size,
+                           lr=args.lr, seed=args.seed, log=log)
+    return 0
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    """MiniLM vectors of the held-out passages, then of the training bank, saved in parts."""
+    from rag.embedding import Embedder
+    from training.query_encoder import bank_order
+    from training.vectors import VectorCache
+
+    examples, passages = _load(args.out)
+    cache = VectorCache(args.out / "cache" / "minilm")
+    embedder = Embedder(precision="fp32")
+    val = sorted(p for p, v in passages.items() if v.split == "val")
+    cache.fill(val, [passages[p].text for p in val], embedder.embed, log, "held-out")
+    bank = bank_order(examples, args.seed)[: args.bank]
+    cache.fill(bank, [passages[p].text for p in bank], embedder.embed, log, "training bank")
+    log(f"done: {len(val)} held-out and {len(bank)} bank passages")
+    return 0
+
+
+def _named(values: list[str]) -> dict[str, Path]:
+    out = {}
+    for value in values:
+        name, _, path = value.partition("=")
+        if not path:
+            raise SystemExit(f"expected NAME=PATH, got {value!r}")
+        out[name] = Path(path)
+    return out
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from training.evaluate import markdown, run
+    from training.validation import build_task
+
+    examples, passages = _load(args.out)
+    task = build_task(examples, passages, args.questions, args.seed)
+    log(f"validation: {len(task.passages)} passages, {len(task.queries)} queries")
+    dense = {n: (w, None) for n, w in _named(args.query).items()}
+    dense.update({n: (w, w) for n, w in _named(args.bi).items()})
+    report = run(task, args.out / "cache", dense, _named(args.ce), log)
+    report["load_average_end"] = os.getloadavg()
+    path = args.report or args.out / "validation.json"
+    path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(markdown(report, "test"))
+    print(markdown(report, "all"))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    _offline()
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("mine", help="mine pairs and the validation task into --out")
+    p.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.set_defaults(func=cmd_mine)
+    p = sub.add_parser("train", help="fine-tune a bi-encoder or a cross-encoder on the mined pairs")
+    p.add_argument("kind", choices=("query", "bi", "ce"),
+                   help="query: query side against the index's MiniLM passage vectors; bi: both sides; ce: cross-encoder")
+    p.add_argument("--name", required=True, help="run folder under --out")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-5)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--bank", type=int, default=1_000_000, help="query: use at most this many bank passages")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("embed", help="MiniLM vectors of the held-out passages and the training bank")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--bank", type=int, default=1_000_000, help="embed at most this many bank passages")
+    p.add_argument("--seed", type=int, default=13)
+    p.set_defaults(func=cmd_embed)
+    p = sub.add_parser("evaluate", help="the validation task: BM25, MiniLM, RRF and the given models")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--questions", type=int, default=400, help="held-out press questions sampled (all forms)")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--query", action="append", default=[], metavar="NAME=WEIGHTS",
+                   help="a query-side model (passages keep their all-MiniLM-L6-v2 vectors)")
+    p.add_argument("--bi", action="append", default=[], metavar="NAME=WEIGHTS",
+                   help="a bi-encoder that embeds passages too")
+    p.add_argument("--ce", action="append", default=[], metavar="NAME=WEIGHTS")
+    p.add_argument("--report", type=Path)
+    p.set_defaults(func=cmd_evaluate)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
