@@ -4,6 +4,7 @@
     rag eval beir ../shared/data/scifact --split train --out eval-out/scifact
     rag eval qmsum ../shared/data/qmsum_committee --split val --out eval-out/qmsum
     rag eval set my-questions.jsonl --data-dir .rag --out eval-out/mine
+    rag eval turns --shared ../shared/data --out eval-out/turns   # speaker turns vs hand labels
 
 Each benchmark is indexed into its own data dir (default `.rag-eval/<name>`; incremental, so a
 second run embeds nothing); `set` evaluates the collection in `--data-dir` as it is.
@@ -41,6 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("set", help="an eval-set JSONL against the collection in --data-dir")
     p.add_argument("eval_set", type=Path)
     _shared(p)
+    p = sub.add_parser("turns", help="speaker turns and who said them against hand-labelled turns "
+                       "(eval/datasets/turns/*.jsonl)")
+    p.add_argument("sets", nargs="*", type=Path, help="labelled-turn files (default: all of eval/datasets/turns)")
+    p.add_argument("--shared", type=Path, default=Path("../shared/data"),
+                   help="the folder the labelled corpora are in (default ../shared/data); "
+                   "documents of this repository are found without it")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="all", help="only these documents")
+    p.add_argument("--out", type=Path, required=True, help="folder for report.md and results.json")
 
 
 def _shared(p: argparse.ArgumentParser) -> None:
@@ -73,6 +82,8 @@ def _names(value: str, allowed: Sequence[str], what: str) -> list[str]:
 
 def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     """Build the task, run it, write the report; prints the headline table."""
+    if args.kind == "turns":
+        return _run_turns(args, argv)
     from eval import tasks
     from eval.report import results_table, answers_table, write_report
 
@@ -119,4 +130,27 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     for name, why in result.get("skipped", {}).items():
         print(f"{name}: not run ({why})")
     print(f"\nreport: {path}   results: {args.out / 'results.json'}")
+    return 0
+
+
+def _run_turns(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    """`rag eval turns`: parse the labelled documents as ingest does and score the turns."""
+    import json
+
+    from eval.turns import DEFAULT_SETS, load_turn_set, report_markdown, score
+    from rag.embedding import Embedder
+
+    paths = args.sets or DEFAULT_SETS
+    if not paths:
+        raise FileNotFoundError("no labelled-turn files: pass FILE.jsonl or add eval/datasets/turns/*.jsonl")
+    docs = [d for d in load_turn_set(paths) if args.split in ("all", d.split)]
+    results = score(docs, args.shared, Embedder().count_tokens)
+    command = "rag eval " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[2:]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = report_markdown(results, command)
+    (args.out / "report.md").write_text(report + "\n", encoding="utf-8")
+    metrics = {conv: {split: t.metrics() for split, t in splits.items()} for conv, splits in results.items()}
+    (args.out / "results.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    print(report.split("## Errors")[0].rstrip())
+    print(f"\nreport: {args.out / 'report.md'}   results: {args.out / 'results.json'}")
     return 0

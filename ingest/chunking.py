@@ -169,6 +169,7 @@ def chunk_document(
                     speaker=turn.speaker,
                     is_question=turn.is_question,
                     page=doc.page_at(start),
+                    role=turn.role,
                 )
             )
     return chunks

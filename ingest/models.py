@@ -46,6 +46,7 @@ class Turn:
     is_question: bool
     char_start: int
     char_end: int
+    role: str | None = None  # the speaker's office or capacity in this turn ("Press Secretary")
 
 
 @dataclass
@@ -95,3 +96,4 @@ class Chunk:
     speaker: str | None
     is_question: bool
     page: int | None = None
+    role: str | None = None  # the speaker's office or capacity, from the turn

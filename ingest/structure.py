@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from ingest.labels import starts_with_label
 from ingest.models import Document, RawDocument
-from ingest.turns import TurnContext, is_label, normalise_person, read_label, split_turns
+from ingest.offices import guess_country, holder
+from ingest.turns import TurnContext, is_label, normalise_person, read_label, split_turns, title_people
 
 ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -75,6 +77,7 @@ PLACE_LINE_RE = re.compile(
 NOT_PLACE_WORDS = frozenset("good thank thanks hello ladies friends colleagues mr mrs ms madam dear excellencies "
                             "question questions transcript speech interview statement remarks".split())
 HEADER_NOTE_RE = re.compile(r"^(?:E\s*&\s*O\s*E\b.*|(?:-\s*)?PROOF ONLY|CHECK AGAINST DELIVERY|"
+                            r"\d{1,2}[:.]\d{2}\s*(?:[AaPp]\.?\s?[Mm]\.?)?(?:\s+[A-Z]{2,4})?|"
                             r"\*?\s*(?:EMBARGOED|Embargoed)\b.*)$", re.I)
 MAX_HEADER_LINES = 8
 
@@ -84,7 +87,7 @@ PLACE_BEFORE_DATE_RE = re.compile(r",\s*(?P<place>[A-Z][\w'’.-]*(?:[ -][A-Z][\
 TITLE_POSSESSIVE_RE = re.compile(r"^(?P<name>[^,:;]{3,120}?)['’]s\s")
 TITLE_BY_RE = re.compile(
     r"\b(?:(?:remarks|statement|speech|address|interview|answers|news conference|press conference|"
-    r"article|message|lecture)\s+by|(?:news|press) conference\s+of)\s+(?P<name>[A-Z][^,:;]*)",
+    r"article|message|lecture|briefing)\s+by|(?:news|press) conference\s+of)\s+(?P<name>[A-Z][^,:;]*)",
     re.I,
 )
 DOC_TYPES_FROM_TITLE = [
@@ -231,8 +234,7 @@ def read_header(text: str, known_title: str | None = None) -> Header:
     header = Header()
     for start, end in _lines(text)[:MAX_HEADER_LINES]:
         line = text[start:end]
-        label = re.match(r"^([^\n:]{1,120}):\s", line + " ")
-        if label and is_label(label.group(1)):
+        if starts_with_label(line):
             break
         num = next((m for m in (r.match(line) for r in DOC_NUMBER_RES) if m), None)
         if DATE_LINE_RE.match(line) and parse_date(line) and not header.date:
@@ -269,8 +271,14 @@ def _title_place_date(title: str) -> tuple[str | None, str | None]:
 def speaker_from_title(title: str | None) -> str | None:
     """The speaker a title names: "Foreign Minister Sergey Lavrov's remarks ..." -> Sergey Lavrov,
     "Statement by President of Russia Vladimir Putin on ..." -> Vladimir Putin."""
+    return title_speaker(title)[0]
+
+
+def title_speaker(title: str | None) -> tuple[str | None, str | None]:
+    """The speaker a title names and the office it gives them: "Press Briefing by Press Secretary
+    Dana Whitfield" -> ("Dana Whitfield", "Press Secretary")."""
     if not title:
-        return None
+        return None, None
     candidates = []
     match = TITLE_POSSESSIVE_RE.match(title)
     if match:
@@ -288,11 +296,24 @@ def speaker_from_title(title: str | None) -> str | None:
     for candidate in candidates:
         if candidate and is_label(candidate):
             info = read_label(candidate)
-            if info.speaker and not info.is_question and len(info.speaker.split()) >= 2 and (
+            if info.speaker and not info.is_question and not info.anonymous and len(info.speaker.split()) >= 2 and (
                 not info.has_role or info.speaker != candidate
             ):
-                return info.speaker
-    return None
+                return info.speaker, info.role
+    return None, None
+
+
+ADDRESS_TO_NATION_RE = re.compile(r"\bGod bless (?:America|the United States)\b|\bmy fellow Americans\b", re.I)
+
+
+def _address_speaker(text: str, date: str | None, doc_type: str | None) -> str | None:
+    """The speaker of an unlabelled address to the American nation ("... God bless America."):
+    the President in office on its date. Nobody for any other document."""
+    if (doc_type or "").lower() != "address" or not date or not ADDRESS_TO_NATION_RE.search(text):
+        return None
+    if guess_country(text) != "us":
+        return None
+    return holder("us", "president", date)
 
 
 def doc_type_of(metadata: dict[str, Any], title: str | None) -> str | None:
@@ -364,12 +385,18 @@ def parse_document(raw: RawDocument) -> Document:
     doc_type = doc_type_of(meta, title)
 
     source_speaker = normalise_person(str(meta["speaker"])) if _str_or_none(meta.get("speaker")) else None
-    title_speaker = speaker_from_title(title)
+    named, named_role = title_speaker(title)
+    date = _metadata_date(meta) or header.date or title_date or file_date
+    address_speaker = None if (source_speaker or named) else _address_speaker(text, date, doc_type)
     ctx = TurnContext(
-        main_speaker=source_speaker or title_speaker,
-        opening_speaker=title_speaker or source_speaker,
+        main_speaker=source_speaker or named or address_speaker,
+        opening_speaker=named or source_speaker or address_speaker,
         title=title,
         is_interview=_is_interview(title, doc_type),
+        date=date,
+        main_role=named_role if (named and (not source_speaker or named == source_speaker))
+        else ("President" if address_speaker else None),
+        people=title_people(title),
     )
     turns = split_turns(text, header.body_start, ctx)
     speakers: list[str] = []
@@ -384,7 +411,7 @@ def parse_document(raw: RawDocument) -> Document:
         source_path=raw.source_path,
         format=raw.format,
         title=title,
-        date=_metadata_date(meta) or header.date or title_date or file_date,
+        date=date,
         place=_str_or_none(meta.get("place")) or title_place or header.place,
         organisation=_str_or_none(meta.get("organisation") or meta.get("organization")) or header.organisation,
         doc_number=_str_or_none(meta.get("doc_number")) or header.doc_number,

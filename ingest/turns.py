@@ -1,316 +1,42 @@
-"""Speaker turns: find speaker labels at line starts and normalise the names they give.
+"""Speaker turns of one document: its labels (`ingest.labels`), each read on its own
+(`ingest.label_reading`), then resolved with what the document knows about its people.
 
-A label is a short, name-like phrase at the start of a line followed by ":" and whitespace,
-e.g. ``Question:``, ``Sergey Lavrov (speaking after Sergey Aleinik):``, ``PRIME MINISTER:``,
-``President of Russia Vladimir Putin:``. Ordinary prose with a colon ("The answer is simple:")
-is not a label: every word of a label is capitalised, apart from a few connectors ("of", "the").
+What the document knows: the source's `speaker`, the names and offices its title gives ("Press
+Briefing by Press Secretary Dana Whitfield"), a roster on its cover ("President: Mr. Dang ......
+(Viet Nam)", "China ...... Mr. Wu Haitao"), header blocks ("HON. DONALD A. MANZULLO"), fuller labels
+elsewhere in it ("The Prime Minister (Gordon Brown):" before "Gordon Brown:"), names in its text,
+and, for "THE PRESIDENT" when nothing else names the holder, who held the office on its date
+(`ingest.offices`). A label that names a person by surname ("MS. WHITFIELD") becomes the full name
+when the document gives exactly one; an office ("THE PRESIDENT", "The PRESIDING OFFICER") becomes
+the person last named in it; journalists' and interviewers' turns are questions.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+from ingest.label_reading import SpeakerInfo, fix_case, normalise_person, read_label
+from ingest.label_words import CONNECTORS, DOC_SPEAKER_ROLES, NOT_SPEAKERS, PERSONAL_HONORIFICS, ROLE_ONLY_WORDS, ROLE_WORDS
+from ingest.labels import Label, find_labels, is_label, is_shouted, strip_parentheticals
 from ingest.models import Turn
+from ingest.offices import guess_country, holder
 
-LABEL_LINE_RE = re.compile(r"^[ \t]*(?P<label>[^\s:][^\n:]{0,119}?)[ \t]*:(?=\s|$)", re.M)
-PAREN_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
-TOKEN_RE = re.compile(r"^[\"“]?(?:(?:[a-z]{1,3}[-'’])?[A-Z0-9À-ÖØ-Þ][\w'’.&-]*|&)[\"”]?,?$")
-CAMEL_RE = re.compile(r"^([A-Z][a-z]{4,})([A-Z][a-z]{2,})$")
-SENTENCE_PUNCT_RE = re.compile(r"[?!;\"“”]|\.\s|\.$")
+__all__ = ["Label", "SpeakerInfo", "TurnContext", "find_labels", "is_label", "normalise_person", "read_label",
+           "resolve_speakers", "split_turns", "strip_parentheticals"]
 
-CONNECTORS = frozenset(
-    "of the and for on in at to de del della da das dos du van von der den ter al el bin ibn la le y e".split()
-)
-NAME_PARTICLES = frozenset("de del della da das dos du van von der den ter al el bin ibn la le".split())
-PLAIN_CONNECTORS = CONNECTORS - NAME_PARTICLES
-MAX_LABEL_WORDS = 16
-
-# First words of labels that are never speakers: headings, notes, form fields, salutations.
-NOT_SPEAKERS = frozenset(
-    """my dear to fellow fellow-citizens fellow-countrymen ladies gentlemen citizens friends
-    colleagues excellencies distinguished madam madame mesdames listen look turning speaking
-    looking regarding concerning declaration finally firstly secondly thirdly lastly again
-    therefore however moreover for and but yes no well so now today here there then once thus
-    hence why what how who when where which this that these those it we i you they he she our
-    your their its let in on at as if or by with from
-    text note notes nb ps p.s source sources see also example examples total subject subjects topic
-    topics re date time place location venue tags transcript ends end update warning important
-    attention photo photos video audio contact email e-mail tel telephone phone fax website web
-    url link links reference ref title summary agenda item items step chapter section article
-    annex appendix figure table part day morning afternoon evening background context keywords
-    highlights embargoed embargo e&oe caption credit credits attachment attachments tweet
-    statement details copyright disclaimer please related""".split()
-)
-# Whole labels that are never speakers.
-NOT_SPEAKER_WORDS = frozenset(
-    """one two three four five six seven eight nine ten first second third fourth fifth sixth
-    seventh eighth ninth tenth last next""".split()
-)
-SALUTATION_WORDS = frozenset("ladies gentlemen fellow citizens countrymen excellencies".split())
-POST_NOMINALS = frozenset("ao ac mp qc sc kc oam am cbe obe mbe kbe phd mla mlc cvo dsc csc afc apm".split())
-PLACE_PREFIXES = frozenset(
-    """south north new united saudi sri abu costa el san sierra burkina equatorial central czech
-    dominican papua solomon marshall cabo cape east west bosnia trinidad antigua sao são""".split()
-)
-NOT_SPEAKER_PHRASES = frozenset(
-    {"key points", "check against delivery", "media release", "media contact", "media contacts",
-     "for more information", "further information", "read more", "see also", "question time",
-     "press release", "editor's note", "editor’s note", "related links", "fact sheet", "joint statement"}
-)
-
-# Labels (first words, lower-cased) of questioners and hosts rather than of the statement's speakers.
-QUESTION_WORDS = {
-    "question": "Question", "questions": "Question", "q": "Question", "remark": "Remark",
-    "remarks from the floor": "Remark", "reply": "Reply", "response": "Response",
-    "comment": "Comment", "journalist": "Journalist", "journalists": "Journalist",
-    "reporter": "Journalist", "reporters": "Journalist", "media": "Journalist",
-    "press": "Journalist", "correspondent": "Journalist", "host": "Host", "presenter": "Host",
-    "interviewer": "Interviewer", "moderator": "Moderator", "anchor": "Host", "compere": "Host",
-    "caller": "Caller", "audience": "Audience", "audience member": "Audience",
-    "participant": "Participant", "voice": "Voice", "unidentified": "Unidentified",
-    "student": "Student", "call centre operator": "Call Centre Operator",
-}
-QUESTION_HEAD_RE = re.compile(
-    r"^(?P<word>questions?|q|remark|reply|response|comment|journalists?|reporters?|media|press|"
-    r"correspondent|host|presenter|interviewer|moderator|anchor|compere|caller|audience(?: member)?|"
-    r"participant|voice|unidentified|student|call centre operator)"
-    r"(?P<rest>(?:\s+(?:\d+|[A-Z]|#\d+|(?:from|to|at|in)\b.*))?)$",
-    re.I,
-)
-ABBREV_DOT_RE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Sen|Gen|Hon|Rev|Prof|Lt|Col|Capt|Jr|Sr|[A-Z])\.")
-ACRONYMS = frozenset("PM DPM MP CEO CFO US USA UK UN EU NSW ACT QLD WA SA NT VIC ABC SBS BBC CNN TV".split())
-ROLE_ONLY_WORDS = frozenset(
-    """president premier treasurer minister chairman chairwoman chair speaker governor mayor pm dpm ceo
-    secretary ambassador chancellor senator attorney-general commissioner spokesman spokeswoman
-    spokesperson leader director chief""".split()
-)
-
-# Words that name roles or institutions; a person's name is what follows the last of them.
-ROLE_WORDS = frozenset(
-    """president vice prime minister ministers deputy first chairman chairwoman chairperson chair
-    head governor director general ceo cfo coo secretary speaker federal chancellor foreign defence
-    defense finance healthcare health interior commissioner emir king queen crown prince princess
-    ruling patriarch metropolitan mayor premier treasurer senator ambassador acting press
-    presidential attorney-general attorney chief executive officer leader member board management
-    spokesman spokeswoman spokesperson representative envoy special adviser advisor aide assistant
-    commander admiral colonel lieutenant major captain sergeant marshal dr mr mrs ms sir dame lord
-    lady hon honourable honorable opposition shadow state federation council committee
-    corporation bank company fund agency service ministry department office chamber commission
-    court academy union party group region territory republic government parliament duma
-    congress assembly development trade industry affairs monitoring utilities resources
-    environment energy transport education science culture sport labour social protection
-    communications justice emergency emergencies economic economy agriculture construction
-    housing technology digital relief civil national international public
-    h.e excellency daw his her managing founder partner professor rector dean principal pm dpm mp mayor-elect
-    minister-designate premier-elect treasurer-designate nsw qld vic wa sa act nt us usa uk un""".split()
-)
-DOC_SPEAKER_ROLES = frozenset({"prime minister", "pm", "the prime minister", "president", "the president"})
-
-ROMAN_RE = re.compile(r"^[IVX]{2,}[,.]?$")
-SURNAME_PREFIX_RE = re.compile(r"^(?:(O|D|L)['’]|(Mc))(.*)$", re.I)
-
-
-@dataclass
-class Label:
-    """One speaker label found in a text: where it is and what it says."""
-
-    label: str
-    start: int  # start of the label (line start, after indentation)
-    body_start: int  # first character after the colon
-
-
-@dataclass
-class SpeakerInfo:
-    """A label's normalised reading."""
-
-    speaker: str | None
-    is_question: bool
-    has_role: bool
-
-
-def _title_word(word: str, first: bool) -> str:
-    """Title-case one upper-case word: "O'BRIEN" -> "O'Brien", "MCGUIRE" -> "McGuire"."""
-    low = word.lower()
-    if not first and low in CONNECTORS:
-        return low
-    if word.strip(",") in ACRONYMS:
-        return word
-    out = []
-    for part in re.split(r"(-)", word):
-        if part == "-" or not part:
-            out.append(part)
-            continue
-        match = SURNAME_PREFIX_RE.match(part)
-        if match and len(match.group(3)) >= 2:
-            prefix = f"{match.group(1).upper()}'" if match.group(1) else match.group(2).title()
-            out.append(prefix + match.group(3)[0].upper() + match.group(3)[1:].lower())
-        else:
-            out.append(part[:1].upper() + part[1:].lower())
-    return "".join(out)
-
-
-def _fix_case(text: str) -> str:
-    """Title-case words shouted in capitals ("KERRY O'BRIEN" -> "Kerry O'Brien") and split
-    run-together names ("VladimirPutin" -> "Vladimir Putin"); other words stay as they are."""
-    text = text.replace("’", "'")
-    letters = [c for c in text if c.isalpha()]
-    shouted = len(letters) >= 3 and all(c.isupper() for c in letters)
-    words: list[str] = []
-    for word in text.split():
-        n_letters = sum(c.isalpha() for c in word)
-        caps = n_letters > 0 and all(c.isupper() for c in word if c.isalpha())
-        if caps and not ROMAN_RE.match(word) and (shouted or n_letters >= 4):
-            word = _title_word(word, not words)
-        camel = CAMEL_RE.match(word)
-        words.extend([camel.group(1), camel.group(2)] if camel else [word])
-    return " ".join(words)
-
-
-def strip_parentheticals(label: str) -> str:
-    """Remove "(retranslated)", "(speaking after X)" and the like."""
-    return PAREN_RE.sub("", label).strip()
-
-
-def _drop_leading_the(core: str) -> str:
-    """ "The President" -> "President" (a role after "The"); anything else unchanged."""
-    words = core.split()
-    if len(words) >= 2 and words[0] in ("The", "THE") and words[1].lower().rstrip(".,") in ROLE_WORDS:
-        return " ".join(words[1:])
-    return core
-
-
-def is_label(label: str) -> bool:
-    """True if `label` (the text before a line-start colon) reads as a speaker label."""
-    stripped = strip_parentheticals(label)
-    core = _drop_leading_the(stripped)
-    if core != stripped and core.lower() in ROLE_ONLY_WORDS:
-        return True  # "The President:", "The Chairman:"
-    if not core or SENTENCE_PUNCT_RE.search(ABBREV_DOT_RE.sub("X", core)) or core.count(",") > 1:
-        return False
-    low = core.lower().rstrip(".")
-    words = core.split()
-    lows = {w.lower().strip(",.") for w in words}
-    if low in NOT_SPEAKER_PHRASES or low in NOT_SPEAKER_WORDS or words[0].lower().rstrip(".,") in NOT_SPEAKERS:
-        return False
-    if lows & SALUTATION_WORDS:
-        return False
-    if QUESTION_HEAD_RE.match(core):
-        return True
-    if len(words) > MAX_LABEL_WORDS or not words[0][:1].isalpha():
-        return False
-    if len(words) == 1 and not core.isupper() and not CAMEL_RE.match(core):
-        return False  # one Title-case word ("Canada:") is a heading; one-word labels are shouted
-    capitalised = 0
-    for word in words:
-        if word.strip(",").isdigit():
-            return False  # "Stage 2:", "Item 1:"
-        if TOKEN_RE.match(word):
-            capitalised += 1
-        elif word.lower().rstrip(",") not in CONNECTORS:
-            return False
-    if words[0].lower() in CONNECTORS or not TOKEN_RE.match(words[0]):
-        return False
-    if not TOKEN_RE.match(words[-1]) or words[-1].endswith(","):
-        return False
-    return capitalised * 2 >= len(words)
-
-
-def find_labels(text: str, start: int = 0, end: int | None = None) -> list[Label]:
-    """Speaker labels at line starts inside ``text[start:end]``, in order."""
-    end = len(text) if end is None else end
-    labels = []
-    for match in LABEL_LINE_RE.finditer(text, start, end):
-        label = match.group("label")
-        if is_label(label):
-            labels.append(Label(label=label, start=match.start("label"), body_start=match.end()))
-    return labels
-
-
-def _name_after_roles(words: list[str]) -> tuple[list[str], bool]:
-    """The trailing person name of a role-prefixed label, and whether a role was dropped.
-
-    "Prime Minister Dmitry Medvedev" -> Dmitry Medvedev; "President of China Xi Jinping" ->
-    Xi Jinping (after "of", the first word names the country, not the person).
-    """
-    i = len(words) - 1
-    while i >= 0:
-        low = words[i].lower().rstrip(".")
-        is_particle = low in NAME_PARTICLES and i < len(words) - 1 and i > 0
-        if not is_particle and (low in ROLE_WORDS or low in PLAIN_CONNECTORS):
-            break
-        i -= 1
-    name = words[i + 1 :]
-    while name and name[0].lower() in NAME_PARTICLES:
-        name = name[1:]
-    if i < 0:
-        return name, False
-    if not name and len(words) == 1 and words[0].lower() not in ROLE_ONLY_WORDS:
-        return words, False  # a surname that is also a role word: "KING", "MAJOR"
-    if words[i].lower() in PLAIN_CONNECTORS:
-
-        def real(ws: list[str]) -> int:
-            return sum(w.lower() not in NAME_PARTICLES for w in ws)
-
-        if real(name) >= 4 and name[0].lower() in PLACE_PREFIXES:
-            name = name[2:]  # "of South Ossetia Leonid Tibilov"
-        elif real(name) >= 3:
-            name = name[1:]
-        while real(name) > 3:
-            name = name[1:]
-        while name and name[0].lower() in NAME_PARTICLES:
-            name = name[1:]
-    return name, True
-
-
-def _split_comma_role(core: str) -> str:
-    """ "BRONWYN TAHA, LABOR CANDIDATE FOR DAWSON" -> "BRONWYN TAHA"."""
-    if "," not in core:
-        return core
-    head, tail = core.split(",", 1)
-    head_words = head.split()
-    tail_low = {w.lower().strip(",") for w in tail.split()}
-    if 1 <= len(head_words) <= 4 and not {w.lower() for w in head_words} & ROLE_WORDS:
-        if tail_low & ROLE_WORDS or tail.strip().isupper() or (len(head_words) >= 2 and len(tail.split()) <= 6):
-            return head.strip()  # "John Scull, ABC News"
-    return core
-
-
-def read_label(label: str) -> SpeakerInfo:
-    """Normalise one label on its own, without document context."""
-    core = _fix_case(_split_comma_role(_drop_leading_the(strip_parentheticals(label))))
-    qmatch = QUESTION_HEAD_RE.match(core)
-    if qmatch:
-        word = qmatch.group("word").lower()
-        return SpeakerInfo(speaker=QUESTION_WORDS.get(word, word.title()), is_question=True, has_role=False)
-    words = core.replace(",", " ").split()
-    while len(words) > 2 and words[-1].lower().strip(".") in POST_NOMINALS:
-        words = words[:-1]  # "GEOFF BROWN AO", "WILL HODGMAN MP"
-    name, dropped = _name_after_roles(words)
-    if not name or (len(name) == 1 and dropped):
-        return SpeakerInfo(speaker=" ".join(words), is_question=False, has_role=True)  # "Minister Conroy"
-    return SpeakerInfo(speaker=" ".join(name), is_question=False, has_role=dropped)
-
-
-def normalise_person(name: str) -> str:
-    """ "Abbott, Tony" -> "Tony Abbott"; "KERRY O'BRIEN" -> "Kerry O'Brien"; "Mr. X Y" -> "X Y".
-
-    A name that is all role (an office, an organisation) comes back as given, case fixed.
-    """
-    name = " ".join(name.split())
-    if name.count(",") == 1:
-        last, first = (part.strip() for part in name.split(","))
-        if first and last and len(first.split()) <= 3 and len(last.split()) <= 3:
-            name = f"{first} {last}"
-    info = read_label(name)
-    if not info.speaker or (info.has_role and len(info.speaker.split()) == len(name.split())):
-        return _fix_case(name)
-    return info.speaker
-
-
-def _surname(name: str | None) -> str:
-    return name.replace("’", "'").split()[-1].lower() if name and name.split() else ""
+TITLE_NAME_RE = re.compile(r"[A-Z][\w'’.-]+(?:\s+(?:(?:of|the|van|von|der|de|al|bin|for|and)\s+)*[A-Z][\w'’.-]+)+")
+ROSTER_PRESIDENT_RE = re.compile(
+    r"^President:\s+(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+(?P<name>[^\n]+?)\s*\.{3,}[ .]*\((?P<country>[^)\n]+)\)", re.M)
+ROSTER_MEMBER_RE = re.compile(
+    r"^(?:Members:\s+)?(?P<country>[A-Z][^\n.]*?)\s*\.{3,}[ .]*(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+(?P<name>[^\n.]+?)\s*$", re.M)
+HEADER_NAME_RE = re.compile(r"^(?:HON|Hon)\.\s+(?P<name>[A-Z][A-Za-z.'’ -]+[A-Z])\s*$", re.M)  # "HON. PETER A. DeFAZIO"
+ROLE_ALIASES = {"pm": "prime minister", "presidente": "president", "presidenta": "president",
+                "premier ministre": "prime minister", "chairperson": "chair", "chairman": "chair",
+                "chairwoman": "chair"}
+HEADS_OF = {"president": "president", "prime minister": "prime minister"}
 
 
 @dataclass
@@ -321,18 +47,118 @@ class TurnContext:
     opening_speaker: str | None = None  # who speaks before the first label
     title: str | None = None
     is_interview: bool = False
+    date: str | None = None
+    main_role: str | None = None  # the main speaker's office, when the title gives it
+    people: list[tuple[str, str | None]] = field(default_factory=list)  # (full name, role) the title names
 
 
-TITLE_NAME_RE = re.compile(r"[A-Z][\w'’-]+(?:\s+(?:(?:of|the|van|von|der|de|al|bin)\s+)*[A-Z][\w'’-]+)+")
+def role_key(role: str | None) -> str:
+    """A role compared across labels: lower case, no "the", "PM" = "prime minister"."""
+    if not role:
+        return ""
+    key = " ".join(role.lower().replace(".", " ").split())
+    key = re.sub(r"^the\s+", "", key)
+    return ROLE_ALIASES.get(key, key)
 
 
-def _known_names(ctx: TurnContext, infos: list[SpeakerInfo]) -> list[str]:
-    """Full names (two words or more) the document gives: labels, main speaker, title."""
-    names = [i.speaker for i in infos if i.speaker and not i.is_question and not i.has_role and len(i.speaker.split()) >= 2]
+def _surname(name: str | None) -> str:
+    if not name or not name.split():
+        return ""
+    words = [w for w in name.replace("’", "'").split() if w.lower().rstrip(".") not in PERSONAL_HONORIFICS]
+    return _fold(words[-1]) if words else ""
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "Durán" = "duran"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def title_people(title: str | None) -> list[tuple[str, str | None]]:
+    """(full name, role) of the people a title names: "Press Briefing by Press Secretary Dana
+    Whitfield" -> [("Dana Whitfield", "Press Secretary")]."""
+    people: list[tuple[str, str | None]] = []
+    if not title:
+        return people
+    for match in TITLE_NAME_RE.finditer(title):
+        for part in re.split(r"\s+(?:and|for)\s+", match.group(0)):
+            # "President Aldis Kalnins of the Republic of Vestria": try the phrase, then shorter
+            cuts = [m.start() for m in re.finditer(r"\s+of\s+", part)]
+            for candidate in [part] + [part[:c] for c in reversed(cuts)]:
+                person = _person_in(candidate)
+                if person:
+                    people.append(person)
+                    break
+    return people
+
+
+def _person_in(phrase: str) -> tuple[str, str | None] | None:
+    """(full name, role) if `phrase` reads as a person, maybe with an office before the name."""
+    if not is_label(phrase):
+        return None
+    info = read_label(phrase)
+    if info.speaker and not info.is_question and not info.role_only and not info.anonymous and not info.group \
+            and len(info.speaker.split()) >= 2 and not (info.has_role and info.speaker == phrase) \
+            and info.speaker.split()[0].lower() not in NOT_SPEAKERS | ROLE_WORDS:
+        return info.speaker, info.role
+    return None
+
+
+def _roster(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A cover roster: ({role: name}, {country: name}) from "President: Mr. Dang ..... (Viet Nam)"
+    and "China ...... Mr. Wu Haitao" lines."""
+    roles: dict[str, str] = {}
+    members: dict[str, str] = {}
+    head = text[:8000]
+    for match in ROSTER_PRESIDENT_RE.finditer(head):
+        name = re.split(r"\s*/\s*(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+", match.group("name").strip())[0]  # "Pham Binh Minh/Mr. Dang"
+        roles["president"] = name
+        members[_fold(match.group("country").strip())] = name
+    for match in ROSTER_MEMBER_RE.finditer(head):
+        members.setdefault(_fold(match.group("country").strip()), match.group("name").strip())
+    return roles, members
+
+
+EXCELLENCY_RE = re.compile(
+    r"\b(?:the\s+)?(?P<role>[A-Z][\w-]+(?:\s+(?:of|for|the|and|[A-Z][\w-]+)){0,6}),\s+(?:His|Her)\s+Excellency\s+"
+    r"(?:(?:Mr|Ms|Mrs|Dr|Sir|Dame)\.?\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3})")
+
+
+def _introduced_offices(text: str) -> dict[str, str]:
+    """Offices introduced with their holder: "I now give the floor to the Secretary-General,
+    His Excellency Mr. António Guterres" -> {"secretary-general": "António Guterres"}."""
+    found: dict[str, str] = {}
+    for match in EXCELLENCY_RE.finditer(text):
+        words = match.group("role").split()
+        while words and words[0].lower() not in ROLE_WORDS:
+            words = words[1:]  # "floor to the Secretary-General" -> "Secretary-General"
+        if words:
+            found.setdefault(role_key(" ".join(words)), match.group("name"))
+    return found
+
+
+def _expand_by_honorific(name: str, text: str) -> str:
+    """A name as the document gives it in full after an honorific: roster "Pham" -> "Pham Binh
+    Minh" from "His Excellency Mr. Pham Binh Minh, Deputy Prime Minister"."""
+    pattern = re.compile(r"\b(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+" + re.escape(name) + r"((?:\s+[A-Z][\w'’-]+){1,3})\b")
+    longer = Counter(m.group(1).strip() for m in pattern.finditer(text)
+                     if not {w.lower() for w in m.group(1).split()} & (ROLE_WORDS | NOT_SPEAKERS))
+    if longer:
+        return f"{name} {longer.most_common(1)[0][0]}"
+    return name
+
+
+def _known_names(ctx: TurnContext, infos: list[SpeakerInfo], text: str) -> list[str]:
+    """Full names (two words or more) the document gives: labels, main speaker, title, header blocks."""
+    names = [i.speaker for i in infos if i.speaker and not i.is_question and not i.has_role
+             and not i.anonymous and not i.group and len(i.speaker.split()) >= 2]
+    names += [i.speaker for i in infos if i.speaker and i.has_role and not i.role_only and not i.surname
+              and not i.anonymous and len(i.speaker.split()) >= 2]
     if ctx.main_speaker:
         names.insert(0, ctx.main_speaker)
-    if ctx.title:
-        names.extend(normalise_person(m.group(0)) for m in TITLE_NAME_RE.finditer(ctx.title))
+    names.extend(name for name, _ in ctx.people)
+
+    names.extend(fix_case(re.sub(r"\b([A-Z])\.\s*", r"\1. ", m.group("name")).strip())
+                 for m in HEADER_NAME_RE.finditer(text[:20000]) if is_shouted(m.group("name")))
     return [n for n in names if len(n.split()) >= 2]
 
 
@@ -347,55 +173,177 @@ def _interviewers(ctx: TurnContext) -> set[str]:
     return {w.lower() for w in re.findall(r"\b[A-Z][\w'’-]*", match.group(1).replace("’", "'"))}
 
 
-def _full_name_in_text(surname: str, text: str) -> str | None:
-    """The most frequent "Firstname Surname" in `text` ("Barry O'Farrell" for "O'Farrell")."""
+def _full_name_in_text(surname: str, text: str, role: str | None = None,
+                       honorific_only: bool = False) -> str | None:
+    """The most frequent "Firstname Surname" in `text` ("Barry O'Farrell" for "O'Farrell"):
+    mentioned twice, or once after an office ("I am joined by Deputy Adviser Samuel Okafor")
+    that agrees with the label's own office, or once and alone for a label that gives only an
+    honorific ("MR. OKAFOR" after "I'm pleased to welcome Samuel Okafor")."""
     if not text or len(surname) < 2:
         return None
     pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+" + re.escape(surname).replace("'", "['’]") + r"\b")
-    firsts = Counter(m.group(1) for m in pattern.finditer(text) if m.group(1).lower() not in ROLE_WORDS | NOT_SPEAKERS)
+    firsts: Counter[str] = Counter()
+    introduced: set[str] = set()
+    role_words = {w.lower() for w in (role or "").split()} - {"the", "of"}
+    for match in pattern.finditer(text):
+        first = match.group(1)
+        if first.lower() in ROLE_WORDS | NOT_SPEAKERS | PERSONAL_HONORIFICS | CONNECTORS:
+            continue  # "The Albanese Government", "President Trump"
+        firsts[first] += 1
+        run = re.search(r"((?:[A-Za-z][\w'-]*[ \t]+){1,4})$", text[max(0, match.start() - 60):match.start()])
+        before = [w.lower() for w in run.group(1).split()] if run else []
+        while before and before[0] not in ROLE_WORDS:
+            before = before[1:]  # "joined by Deputy Adviser" -> "deputy adviser"
+        if before and all(w in ROLE_WORDS or w in ("of", "the", "for") for w in before) \
+                and (not role_words or role_words <= set(before)):
+            introduced.add(first)
     if not firsts:
         return None
     first, count = firsts.most_common(1)[0]
     # one passing mention is not enough: "PRESIDENT TRUMP" is not the "Melania Trump" he thanked
-    return f"{first} {surname}" if count >= 2 else None
+    if count >= 2 or (len(firsts) == 1 and (first in introduced or honorific_only)):
+        return f"{first} {surname}"
+    return None
 
 
-def _resolve_one(label: Label, info: SpeakerInfo, ctx: TurnContext, known: list[str], text: str) -> str | None:
-    speaker = info.speaker
-    if info.is_question or not speaker:
-        return speaker
-    words = speaker.split()
-    if ctx.main_speaker and strip_parentheticals(label.label).lower() in DOC_SPEAKER_ROLES:
-        return ctx.main_speaker  # "PRIME MINISTER", "PM"
-    role_and_surname = len(words) >= 2 and any(w.lower().rstrip(".") in ROLE_WORDS for w in words)
-    if len(words) == 1 or role_and_surname:
-        surname = _surname(speaker)
-        if ctx.main_speaker and surname == _surname(ctx.main_speaker):
-            return ctx.main_speaker  # "PM RUDD", "GILLARD"
-        for name in known:
-            if name != speaker and _surname(name) == surname:
-                return name  # "MITCHELL" -> "Neil Mitchell"
-        if words[-1].lower() not in ROLE_WORDS | ROLE_ONLY_WORDS:
-            return _full_name_in_text(words[-1], text) or speaker  # "Premier O'Farrell", "BRUMBY"
-    return speaker
+class _Resolver:
+    """Resolves one document's labels, in order, with what the document knows."""
+
+    def __init__(self, labels: list[Label], infos: list[SpeakerInfo], ctx: TurnContext, text: str) -> None:
+        self.ctx, self.text = ctx, text
+        self.known = _known_names(ctx, infos, text)
+        roster_roles, self.members = _roster(text)
+        self.global_roles: dict[str, str] = {role_key(k): (_expand_by_honorific(v, text) if len(v.split()) == 1 else v)
+                                             for k, v in roster_roles.items()}
+        for office, name in _introduced_offices(text).items():
+            self.global_roles.setdefault(office, name)
+        for name, role in ctx.people:
+            if role:
+                self.global_roles.setdefault(role_key(role), name)
+        if ctx.main_speaker and ctx.main_role:
+            self.global_roles.setdefault(role_key(ctx.main_role), ctx.main_speaker)
+        self.roles: dict[str, str] = {}
+        self.by_surname: dict[str, str] = {}
+        self.people_roles: dict[str, str] = {name: role for name, role in ctx.people if role}
+        if ctx.main_speaker and ctx.main_role:
+            self.people_roles.setdefault(ctx.main_speaker, ctx.main_role)
+        self._country: str | None | bool = False
+
+    def country(self) -> str | None:
+        if self._country is False:
+            self._country = guess_country(self.text)
+        return self._country  # type: ignore[return-value]
+
+    def full_name(self, surname: str, info: SpeakerInfo) -> str | None:
+        """The one full name the document gives for a surname."""
+        if info.affiliation and _fold(info.affiliation) in self.members:
+            listed = self.members[_fold(info.affiliation)]
+            if _surname(listed) == _fold(surname) or _fold(listed.split()[0]) == _fold(surname):
+                return listed  # "Mr. Wu (China)" -> roster "Wu Haitao"
+        key = _surname(surname)
+        if key in self.by_surname:
+            return self.by_surname[key]  # resolved earlier in the document (by office and date)
+        if self.ctx.main_speaker and _surname(self.ctx.main_speaker) == key:
+            return self.ctx.main_speaker
+        matches = {n for n in self.known if _surname(n) == key and len(n.split()) >= 2}
+        if len(matches) == 1:
+            return matches.pop()
+        if not matches and surname.lower() not in ROLE_WORDS | ROLE_ONLY_WORDS:
+            return _full_name_in_text(surname, self.text, info.role, honorific_only=not info.role)
+        return None
+
+    def interviewee(self, info: SpeakerInfo) -> SpeakerInfo:
+        """Who answers "A." in a Q-and-A interview: the document's speaker, or the one person
+        the title names with an office ("Interview with Foreign Minister Ana Ruiz")."""
+        who, role = self.ctx.main_speaker or self.ctx.opening_speaker, self.ctx.main_role
+        if not who:
+            officials = [(name, r) for name, r in self.ctx.people if r]
+            if len(officials) == 1:
+                who, role = officials[0]
+        return replace(info, speaker=who, role=role if who else None)
+
+    def office_holder(self, role: str) -> str | None:
+        """Who holds `role` in this document: the last label that named them, the title, the
+        cover, the main speaker, or the office's holder on the document's date."""
+        key = role_key(role)
+        if key in self.roles:
+            return self.roles[key]
+        if key in self.global_roles:
+            return self.global_roles[key]
+        if self.ctx.main_speaker and key in DOC_SPEAKER_ROLES and (
+                not self.ctx.main_role or role_key(self.ctx.main_role).endswith(key)):
+            return self.ctx.main_speaker
+        if key in HEADS_OF and self.ctx.date:
+            country = self.country()
+            if country:
+                return holder(country, HEADS_OF[key], self.ctx.date)
+        return None
+
+    def resolve(self, label: Label, info: SpeakerInfo) -> SpeakerInfo:
+        if info.is_question or info.group or info.anonymous or not (info.speaker or info.role_only):
+            return info
+        if label.form == "answer":
+            return self.interviewee(info)
+        if info.role_only:
+            role = info.role or info.speaker or ""
+            who = self.office_holder(role)
+            return replace(info, speaker=who, role=info.role) if who else info
+        speaker = info.speaker
+        if info.surname:
+            full = self.full_name(info.surname, info)
+            if full:
+                speaker = full
+            elif info.has_role and info.role and not info.role_only:
+                holder_name = self.office_holder(info.role)
+                if holder_name and _surname(holder_name) == _surname(info.surname):
+                    speaker = holder_name
+                    self.by_surname[_surname(info.surname)] = holder_name
+        if speaker and info.role and not info.role_only:
+            self.roles[role_key(info.role)] = speaker
+            self.global_roles.setdefault(role_key(info.role), speaker)
+        return replace(info, speaker=speaker, role=info.role or self.people_roles.get(speaker or ""))
 
 
 def resolve_speakers(labels: list[Label], ctx: TurnContext, bodies: list[str], text: str = "") -> list[SpeakerInfo]:
-    """Read every label of one document, using the document's context to resolve
-    role-only labels ("PRIME MINISTER" -> the record's speaker), surnames ("MITCHELL" ->
-    "Neil Mitchell") and interviewers."""
-    infos = [read_label(label.label) for label in labels]
-    known = _known_names(ctx, infos)
-    cache: dict[str, str | None] = {}
-    resolved = []
+    """Read every label of one document, using the document's context to resolve role-only
+    labels ("PRIME MINISTER" -> the record's speaker), surnames ("MITCHELL" -> "Neil Mitchell",
+    "MS. WHITFIELD" -> the press secretary the title names) and interviewers."""
+    infos = [read_label(label.label, label.form) for label in labels]
+    resolver = _Resolver(labels, infos, ctx, text)
+    # offices named in full anywhere ("PRESIDENT KALNINS:") resolve a bare "THE PRESIDENT:" before them
     for label, info in zip(labels, infos):
-        if label.label not in cache:
-            cache[label.label] = _resolve_one(label, info, ctx, known, text)
-        resolved.append(SpeakerInfo(cache[label.label], info.is_question, info.has_role))
+        if info.role and info.speaker and not info.role_only and not info.is_question and not info.anonymous:
+            resolved = resolver.resolve(label, info)
+            if resolved.speaker and (not info.surname or resolved.speaker != info.speaker):
+                resolver.global_roles.setdefault(role_key(info.role), resolved.speaker)
+    resolver.roles.clear()
+    resolved = [resolver.resolve(label, info) for label, info in zip(labels, infos)]
     _shorten_to_bare_labels(resolved)
     _roles_named_earlier(labels, resolved)
+    _join_near_spellings(resolved)
     _mark_interviewers(resolved, ctx, bodies)
+    _mark_closing_journalists(resolved, bodies)
     return resolved
+
+
+VOCATIVE_RE = re.compile(r"\b(?:Mr\.?|Madam|Madame)\s+(?:President|Prime Minister|Secretary|Speaker|Chairman)\b")
+
+
+def _mark_closing_journalists(infos: list[SpeakerInfo], bodies: list[str]) -> None:
+    """At a press conference (three questions or more), a reporter named by surname only who
+    only ever says a line to the principal ("Ms. Thomas: Thank you, Mr. President.") is a
+    journalist, not an official."""
+    if sum(i.is_question for i in infos) < 3:
+        return
+    said: dict[str, list[str]] = {}
+    for info, body in zip(infos, bodies):
+        if info.surname and info.speaker and not info.is_question and not info.role:
+            said.setdefault(info.speaker, []).append(body)
+    for name, lines in said.items():
+        if all(len(line) <= 200 and VOCATIVE_RE.search(line) for line in lines):
+            for info in infos:
+                if info.speaker == name:
+                    info.is_question = True
 
 
 def _roles_named_earlier(labels: list[Label], infos: list[SpeakerInfo]) -> None:
@@ -405,12 +353,13 @@ def _roles_named_earlier(labels: list[Label], infos: list[SpeakerInfo]) -> None:
     named: dict[str, str] = {}
     for label, info in zip(labels, infos):
         core = strip_parentheticals(label.label)
-        if "," in core and info.speaker and not info.is_question:
+        if "," in core and info.speaker and not info.is_question and not info.role_only:
             named.setdefault(core.split(",", 1)[0].strip().lower(), info.speaker)
     for label, info in zip(labels, infos):
         name = named.get(strip_parentheticals(label.label).strip().lower())
         if name and not info.is_question:
             info.speaker = name
+            info.role_only = False
 
 
 def _shorten_to_bare_labels(infos: list[SpeakerInfo]) -> None:
@@ -423,6 +372,31 @@ def _shorten_to_bare_labels(infos: list[SpeakerInfo]) -> None:
                 if info.speaker.endswith(" " + name):
                     info.speaker = name
                     break
+
+
+def _edit_distance_one(a: str, b: str) -> bool:
+    """True if `a` and `b` differ by one substitution, insertion or deletion."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _join_near_spellings(infos: list[SpeakerInfo]) -> None:
+    """A misspelt name in one label ("Angela Markel") joins the same first name with a surname
+    one letter away that the document uses more often ("Angela Merkel")."""
+    counts = Counter(i.speaker for i in infos if i.speaker and not i.is_question and len(i.speaker.split()) >= 2)
+    for name, n in list(counts.items()):
+        first, last = name.split()[0], name.split()[-1]
+        for other, m in counts.items():
+            if other != name and m > n and other.split()[0] == first and len(last) >= 5 \
+                    and len(other.split()) == len(name.split()) and _edit_distance_one(last.lower(), other.split()[-1].lower()):
+                for info in infos:
+                    if info.speaker == name:
+                        info.speaker = other
+                break
 
 
 def _mark_interviewers(infos: list[SpeakerInfo], ctx: TurnContext, bodies: list[str]) -> None:
@@ -469,11 +443,24 @@ def split_turns(text: str, start: int, ctx: TurnContext) -> list[Turn]:
     turns: list[Turn] = []
     opening_end = labels[0].start if labels else len(text)
     o_start, o_end = _strip(text, start, opening_end)
-    if o_end > o_start:
-        turns.append(Turn(0, ctx.opening_speaker, None, False, o_start, o_end))
+    if o_end > o_start and any(c.isalpha() for c in text[o_start:o_end]):  # not a lone "* * *"
+        role = ctx.main_role if ctx.opening_speaker and ctx.opening_speaker == ctx.main_speaker else None
+        turns.append(Turn(0, ctx.opening_speaker, None, False, o_start, o_end, role))
+    roles = _roles_by_speaker(infos)
     for label, info, (b_start, b_end) in zip(labels, infos, bounds):
-        turns.append(Turn(len(turns), info.speaker, label.label, info.is_question, b_start, b_end))
+        role = None if info.is_question else (info.role or roles.get(info.speaker or ""))
+        turns.append(Turn(len(turns), info.speaker, label.label, info.is_question, b_start, b_end, role))
     return turns
+
+
+def _roles_by_speaker(infos: list[SpeakerInfo]) -> dict[str, str]:
+    """The office each person is given in the document, for their turns whose label gives none
+    ("The Prime Minister (Gordon Brown):" once, then "Gordon Brown:")."""
+    roles: dict[str, str] = {}
+    for info in infos:
+        if info.speaker and info.role and not info.is_question and not info.anonymous and not info.group:
+            roles.setdefault(info.speaker, info.role)
+    return roles
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
