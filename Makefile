@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install install-test run test clean
+.PHONY: install install-test run test clean model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,21 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest -q
+
+# Retrain the committed relevance model from the shared corpora (about 2 h on 2 free cores;
+# never run by `make test` or CI, which use the weights in models/). See models/*/MODEL_CARD.md.
+SHARED_DATA ?= ../shared/data
+MODEL_OUT ?= build/relevance
+NICE ?= nice
+model: install
+	$(NICE) $(BIN)/python -m training mine --data-root $(SHARED_DATA) --out $(MODEL_OUT)
+	$(NICE) $(BIN)/python -m training embed --out $(MODEL_OUT) --bank $(MODEL_BANK)
+	$(NICE) $(BIN)/python -m training train query --name $(MODEL_RUN) --out $(MODEL_OUT) \
+	  --steps $(MODEL_STEPS) --batch-size $(MODEL_BATCH) --lr $(MODEL_LR) --bank $(MODEL_BANK)
+	$(BIN)/python -m training export query-encoder $(MODEL_OUT)/$(MODEL_RUN)/final.safetensors \
+	  models/$(MODEL_NAME) --max-length 256
+	$(NICE) $(BIN)/python -m training evaluate --out $(MODEL_OUT) \
+	  --query $(MODEL_NAME)=models/$(MODEL_NAME)/model.safetensors
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache

@@ -74,31 +74,8 @@ def contextualise(text: str, ctx: PassageContext | None) -> str:
     return f"{header}\n\n{text}" if header else text
 
 
-def speaker_role(label: str | None, speaker: str | None) -> str | None:
-    """The capacity a turn's label gives beside the speaker's name: "President of Russia
-    Vladimir Putin" -> "President of Russia", "PRIME MINISTER" (resolved to Julia Gillard) ->
-    "Prime Minister"; None when the label is only the name or a questioner's label."""
-    from ingest.turns import QUESTION_WORDS, strip_parentheticals
-
-    if not label or not speaker:
-        return None
-    names = {w.lower().strip(",.") for w in speaker.split()}
-    words = [w for w in strip_parentheticals(label).split() if w.lower().strip(",.") not in names]
-    role = " ".join(words).strip(" ,.")
-    while role.lower().endswith((" of", " the", " and")):
-        role = role.rsplit(" ", 1)[0]
-    if not role or role.lower() in QUESTION_WORDS or role.lower() == speaker.lower():
-        return None
-    if role.isupper() and len(role) > 3:
-        role = " ".join(w.capitalize() if w.lower() not in ("of", "the", "and", "for") else w.lower()
-                        for w in role.split())
-    return role
-
-
 def passage_context(doc: "Document", chunk: "Chunk", question: str | None = None) -> PassageContext:
     """The context of one stored chunk: its document's title, date and place, the chunk's
-    speaker and the role its turn's label gives; `question` is the question it answers."""
-    turn = next((t for t in doc.turns if t.index == chunk.turn), None)
-    return PassageContext(title=doc.title, speaker=chunk.speaker,
-                          role=speaker_role(turn.label if turn else None, chunk.speaker),
+    speaker and role (from its turn); `question` is the question it answers."""
+    return PassageContext(title=doc.title, speaker=chunk.speaker, role=chunk.role,
                           date=doc.date, place=doc.place, question=question)

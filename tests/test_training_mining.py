@@ -12,7 +12,7 @@ import pytest
 
 from ingest.jsonl import read_jsonl_file
 from ingest.structure import parse_document
-from rag.context import contextualise, passage_context, speaker_role
+from rag.context import contextualise, passage_context
 from training.bm25 import Bm25Index
 from training.mining import (VAL_PERCENT, Example, add_negatives, first_question_sentence, mine,
                              qa_examples, query_forms, read_examples, split_of, write_jsonl)
@@ -108,16 +108,8 @@ def test_passages_carry_the_index_context_without_the_question(chunker):
     ctx = passage_context(doc, chunk)
     text = contextualise(chunk.text, ctx)
     assert text.endswith("\n\n" + chunk.text) and "Asked:" not in text
-    assert text.startswith("Vladimir Putin") and doc.date in text.split("\n")[0]
+    assert text.startswith("Vladimir Putin (President of Russia)") and doc.date in text.split("\n")[0]
     assert ctx.question is None
-
-
-def test_speaker_role_is_the_label_beside_the_name():
-    assert speaker_role("President of Russia Vladimir Putin", "Vladimir Putin") == "President of Russia"
-    assert speaker_role("PRIME MINISTER", "Julia Gillard") == "Prime Minister"
-    assert speaker_role("Vladimir Putin", "Vladimir Putin") is None
-    assert speaker_role("JOURNALIST", "Journalist") is None
-    assert speaker_role(None, "Kevin Rudd") is None
 
 
 def test_validation_split_holds_out_whole_documents_by_id():

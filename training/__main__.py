@@ -47,20 +47,33 @@ def _load(out: Path):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from training.vectors import text_key
+
     examples, passages = _load(args.out)
     train = [e for e in examples if e.split == "train"]
     train_passages = {k: p for k, p in passages.items() if p.split == "train"}
     log(f"{len(train)} training examples, {len(train_passages)} training passages")
     run_dir = args.out / args.name
-    if args.kind == "query":
+    if args.kind == "adapter":
+        from training.adapter import train_adapter
+        from training.query_encoder import bank_order
+        from training.vectors import VectorCache
+
+        cache = VectorCache(args.out / "cache" / "minilm")
+        queries = VectorCache(args.out / "cache" / "minilm-queries")
+        bank = [p for p in bank_order(examples, args.seed) if cache.has(passages[p].text)][: args.bank]
+        vectors = {e.qid: queries.rows[k] for e in train if (k := text_key(e.query)) in queries.rows}
+        train_adapter(train, vectors, bank, cache.matrix([passages[p].text for p in bank]), run_dir,
+                      epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log)
+    elif args.kind == "query":
         from training.query_encoder import bank_order, train_query_encoder
         from training.vectors import VectorCache
 
         cache = VectorCache(args.out / "cache" / "minilm")
-        bank = [p for p in bank_order(examples, args.seed) if p in cache.rows][: args.bank]
+        bank = [p for p in bank_order(examples, args.seed) if cache.has(passages[p].text)][: args.bank]
         if not bank:
             raise SystemExit("no training bank vectors: run `python -m training embed` first")
-        train_query_encoder(train, bank, cache.matrix(bank), run_dir, steps=args.steps,
+        train_query_encoder(train, bank, cache.matrix([passages[p].text for p in bank]), run_dir, steps=args.steps,
                             batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log)
     elif args.kind == "bi":
         from training.biencoder import train_biencoder
@@ -85,10 +98,13 @@ def cmd_embed(args: argparse.Namespace) -> int:
     cache = VectorCache(args.out / "cache" / "minilm")
     embedder = Embedder(precision="fp32")
     val = sorted(p for p, v in passages.items() if v.split == "val")
-    cache.fill(val, [passages[p].text for p in val], embedder.embed, log, "held-out")
+    cache.fill([passages[p].text for p in val], embedder.embed, log, "held-out")
     bank = bank_order(examples, args.seed)[: args.bank]
-    cache.fill(bank, [passages[p].text for p in bank], embedder.embed, log, "training bank")
-    log(f"done: {len(val)} held-out and {len(bank)} bank passages")
+    cache.fill([passages[p].text for p in bank], embedder.embed, log, "training bank")
+    in_bank = set(bank)
+    queries = [e.query for e in examples if e.split == "train" and e.positive in in_bank]
+    VectorCache(args.out / "cache" / "minilm-queries").fill(queries, embedder.embed, log, "training queries")
+    log(f"done: {len(val)} held-out and {len(bank)} bank passages, {len(queries)} training queries")
     return 0
 
 
@@ -111,12 +127,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     log(f"validation: {len(task.passages)} passages, {len(task.queries)} queries")
     dense = {n: (w, None) for n, w in _named(args.query).items()}
     dense.update({n: (w, w) for n, w in _named(args.bi).items()})
-    report = run(task, args.out / "cache", dense, _named(args.ce), log)
+    report = run(task, args.out / "cache", dense, _named(args.ce), log, _named(args.adapter))
     report["load_average_end"] = os.getloadavg()
     path = args.report or args.out / "validation.json"
     path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(markdown(report, "test"))
     print(markdown(report, "all"))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from training.export import export
+
+    extra = json.loads(args.extra.read_text(encoding="utf-8")) if args.extra else None
+    info = export(args.checkpoint, args.folder, args.kind, args.max_length, extra)
+    log(json.dumps({k: v for k, v in info.items() if k in ("sha256", "bytes", "parameters")}))
+    print(info["sha256"])
     return 0
 
 
@@ -129,11 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.set_defaults(func=cmd_mine)
     p = sub.add_parser("train", help="fine-tune a bi-encoder or a cross-encoder on the mined pairs")
-    p.add_argument("kind", choices=("query", "bi", "ce"),
-                   help="query: query side against the index's MiniLM passage vectors; bi: both sides; ce: cross-encoder")
+    p.add_argument("kind", choices=("adapter", "query", "bi", "ce"),
+                   help="adapter: a linear map on MiniLM query vectors; query: the query side of MiniLM, "
+                        "both against the index's MiniLM passage vectors; bi: both sides; ce: cross-encoder")
     p.add_argument("--name", required=True, help="run folder under --out")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--steps", type=int, default=0, help="batches (query, bi, ce)")
+    p.add_argument("--epochs", type=int, default=10, help="passes over the examples (adapter)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-5)
     p.add_argument("--seed", type=int, default=13)
@@ -144,12 +172,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bank", type=int, default=1_000_000, help="embed at most this many bank passages")
     p.add_argument("--seed", type=int, default=13)
     p.set_defaults(func=cmd_embed)
+    p = sub.add_parser("export", help="write a checkpoint as a committed fp16 model folder")
+    p.add_argument("kind", choices=("query-encoder", "bi-encoder", "cross-encoder"))
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("folder", type=Path)
+    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--extra", type=Path, help="JSON object merged into model.json (training settings)")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser("evaluate", help="the validation task: BM25, MiniLM, RRF and the given models")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--questions", type=int, default=400, help="held-out press questions sampled (all forms)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--query", action="append", default=[], metavar="NAME=WEIGHTS",
                    help="a query-side model (passages keep their all-MiniLM-L6-v2 vectors)")
+    p.add_argument("--adapter", action="append", default=[], metavar="NAME=WEIGHTS",
+                   help="a query adapter on all-MiniLM-L6-v2 query vectors")
     p.add_argument("--bi", action="append", default=[], metavar="NAME=WEIGHTS",
                    help="a bi-encoder that embeds passages too")
     p.add_argument("--ce", action="append", default=[], metavar="NAME=WEIGHTS")

@@ -16,7 +16,7 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -170,7 +170,8 @@ def _word_set(text: str) -> set[str]:
     return set(re.findall(r"\w+", text.lower()))
 
 
-def add_negatives(examples: list[Example], passages: list[Passage]) -> None:
+def add_negatives(examples: list[Example], passages: list[Passage],
+                  log: Callable[[str], None] | None = None) -> None:
     """BM25 hard negatives for each example, over the passages of its own split: the best
     ranked other answers of the same document, and of other documents (repeated answers, by
     word overlap with the positive, are not negatives)."""
@@ -187,7 +188,9 @@ def add_negatives(examples: list[Example], passages: list[Passage]) -> None:
             word_sets[i] = _word_set(passages[i].text)
         return word_sets[i]
 
-    for ex in examples:
+    for n, ex in enumerate(examples):
+        if log and n % 5000 == 0:
+            log(f"BM25 negatives: {n}/{len(examples)}")
         scores = index.scores(ex.query)
         relevant = {row[r] for r in ex.relevant if r in row}
         pos = row[ex.positive]
@@ -211,10 +214,11 @@ class MinedData:
     counts: dict[str, int]
 
 
-def iter_sources(data_root: Path, excluded: set[str]) -> Iterator[tuple[SourceDoc, list[dict] | None, list[dict] | None]]:
+def iter_sources(data_root: Path, excluded: set[str], skipped: dict[str, int] | None = None
+                 ) -> Iterator[tuple[SourceDoc, list[dict] | None, list[dict] | None]]:
     """(document, QMSum turns, QMSum queries) for every training document, corpora in a fixed order."""
     for name in CORPORA:
-        for src in iter_corpus(data_root, name, excluded):
+        for src in iter_corpus(data_root, name, excluded, skipped):
             if any(t.is_question for t in src.doc.turns):
                 yield src, None, None
     for src, turns, queries in qmsum_train(data_root):
@@ -226,10 +230,11 @@ def mine(data_root: Path, repo: Path, chunker, log=print) -> MinedData:
     (`Ingestor.chunk`); `repo` holds data/sample/MANIFEST.tsv and eval/datasets."""
     excluded = sample_ids(repo / "data/sample/MANIFEST.tsv")
     excluded_questions = eval_questions(repo / "eval/datasets")
+    skipped = {"sample": 0, "briefing": 0}
     passages: list[Passage] = []
     examples: list[Example] = []
     counts: dict[str, int] = {}
-    for src, turns, queries in iter_sources(data_root, excluded):
+    for src, turns, queries in iter_sources(data_root, excluded, skipped):
         doc: Document = src.doc
         split = split_of(doc.doc_id)
         chunks = chunker(doc)
@@ -252,7 +257,7 @@ def mine(data_root: Path, repo: Path, chunker, log=print) -> MinedData:
     for split in ("train", "val"):
         log(f"BM25 negatives for {split} ...")
         add_negatives([e for e in examples if e.split == split],
-                      [p for p in passages if p.split == split])
+                      [p for p in passages if p.split == split], log)
     for e in examples:
         key = f"examples_{e.source}_{e.split}_{e.form}"
         counts[key] = counts.get(key, 0) + 1
@@ -260,6 +265,8 @@ def mine(data_root: Path, repo: Path, chunker, log=print) -> MinedData:
         counts[f"passages_{p.split}"] = counts.get(f"passages_{p.split}", 0) + 1
     counts["excluded_sample_ids"] = len(excluded)
     counts["excluded_eval_questions"] = len(excluded_questions)
+    counts["sample_documents_skipped"] = skipped["sample"]
+    counts["briefings_skipped"] = skipped["briefing"]
     return MinedData(passages, examples, dict(sorted(counts.items())))
 
 

@@ -70,14 +70,21 @@ def corpus_files(data_root: Path, name: str) -> list[Path]:
     return files
 
 
-def iter_corpus(data_root: Path, name: str, excluded: set[str]) -> Iterator[SourceDoc]:
-    """Parsed documents of one corpus, minus the excluded ids and White House briefings."""
+def iter_corpus(data_root: Path, name: str, excluded: set[str],
+                skipped: dict[str, int] | None = None) -> Iterator[SourceDoc]:
+    """Parsed documents of one corpus, minus the excluded ids and White House briefings
+    (counted in `skipped` under "sample" and "briefing")."""
+    skipped = skipped if skipped is not None else {}
     for path in corpus_files(data_root, name):
         for raw in read_jsonl_file(path, MAX_LINE_BYTES):
             if not isinstance(raw, RawDocument):
                 raise ValueError(f"unreadable training corpus line: {raw}")
             doc = parse_document(raw)
-            if doc.doc_id in excluded or BRIEFING_RE.search(doc.title or ""):
+            if doc.doc_id in excluded:
+                skipped["sample"] = skipped.get("sample", 0) + 1
+                continue
+            if BRIEFING_RE.search(doc.title or ""):
+                skipped["briefing"] = skipped.get("briefing", 0) + 1
                 continue
             yield SourceDoc(name, doc)
 
