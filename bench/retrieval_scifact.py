@@ -24,7 +24,6 @@ import shlex
 import shutil
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path

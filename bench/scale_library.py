@@ -293,18 +293,18 @@ def make_filters(speakers: list[str], n: int, seed: int, present: set[str] | Non
 
 
 class ModelMeter:
-    """Times every call of one Embedder's `embed` (query and sentence embeddings alike) by
-    wrapping it on that instance while the `with` block runs; `take()` returns the milliseconds
-    and calls since the last take."""
+    """Times every call of one Embedder's `embed` and `embed_queries` (passage, sentence and query
+    embeddings alike; queries go through the light numpy encoder) by wrapping them on that instance
+    while the `with` block runs; `take()` returns the milliseconds and calls since the last take."""
+
+    METHODS = ("embed", "embed_queries")
 
     def __init__(self, embedder: Any) -> None:
         self.embedder = embedder
         self.ms = 0.0
         self.calls = 0
 
-    def __enter__(self) -> "ModelMeter":
-        inner = self.embedder.embed
-
+    def _timed(self, inner: Callable[[Any], Any]) -> Callable[[Any], Any]:
         def timed(texts: Any) -> Any:
             t0 = time.perf_counter()
             try:
@@ -313,11 +313,16 @@ class ModelMeter:
                 self.ms += (time.perf_counter() - t0) * 1000
                 self.calls += 1
 
-        self.embedder.embed = timed
+        return timed
+
+    def __enter__(self) -> "ModelMeter":
+        for name in self.METHODS:
+            setattr(self.embedder, name, self._timed(getattr(self.embedder, name)))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        del self.embedder.embed  # the class's method again
+        for name in self.METHODS:
+            delattr(self.embedder, name)  # the class's method again
 
     def take(self) -> tuple[float, int]:
         """(ms, calls) since the last take."""

@@ -1,6 +1,6 @@
 """`rag eval`: measure retrieval and answers on a benchmark or on your own collection.
 
-    rag eval statements --out eval-out/statements        # bundled set over data/sample (+ red team)
+    rag eval statements --out eval-out/statements        # bundled sets over data/sample (+ red team, paraphrase)
     rag eval beir ../shared/data/scifact --split train --out eval-out/scifact
     rag eval qmsum ../shared/data/qmsum_committee --split val --out eval-out/qmsum
     rag eval set my-questions.jsonl --data-dir .rag --out eval-out/mine
@@ -27,9 +27,11 @@ DEFAULT_ROOT = Path(".rag-eval")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `rag eval` arguments (a subcommand per kind of evaluation)."""
     sub = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
-    p = sub.add_parser("statements", help="the bundled statements set over data/sample, red team included")
+    p = sub.add_parser("statements", help="the bundled statements set over data/sample, red team included, "
+                                          "and the paraphrase set beside it")
     p.add_argument("--corpus", type=Path, help="the sample folder (default: the project's data/sample)")
     p.add_argument("--no-redteam", action="store_true", help="leave the red-team documents and questions out")
+    p.add_argument("--no-paraphrase", action="store_true", help="leave the paraphrase set out")
     _shared(p)
     p = sub.add_parser("beir", help="a BEIR folder (corpus, queries, qrels), retrieval only")
     p.add_argument("folder", type=Path)
@@ -48,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--shared", type=Path, default=Path("../shared/data"),
                    help="the folder the labelled corpora are in (default ../shared/data); "
                    "documents of this repository are found without it")
-    p.add_argument("--split", choices=["dev", "test", "all"], default="all", help="only these documents")
+    p.add_argument("--split", default="all", help="only the documents of this split (dev, test2, ...; default all)")
     p.add_argument("--out", type=Path, required=True, help="folder for report.md and results.json")
 
 
@@ -67,7 +69,7 @@ def _shared(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-gguf", help="a local GGUF model for the llm answerer (and --judge llm)")
     p.add_argument("--llm-url", help="an OpenAI-compatible server for the llm answerer")
     p.add_argument("--llm-model", help="model name on that server")
-    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--limit", type=int, help="only the first N questions (of each question set)")
     p.add_argument("--depth", type=int, default=100, help="ranking depth scored (default 100)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     if args.kind == "turns":
         return _run_turns(args, argv)
     from eval import tasks
-    from eval.report import results_table, answers_table, write_report
+    from eval.report import results_table, answers_table, split_sets, write_report
 
     if args.limit is not None and args.limit < 1:
         raise ValueError("--limit must be at least 1")
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
                       limit=args.limit, progress=not args.quiet)
     if args.kind == "statements":
         task = tasks.statements_task(args.data_dir or DEFAULT_ROOT / "statements", args.corpus,
-                                     redteam=not args.no_redteam)
+                                     redteam=not args.no_redteam, paraphrase=not args.no_paraphrase)
     elif args.kind == "beir":
         task = tasks.beir_task(args.folder, args.split,
                                args.data_dir or DEFAULT_ROOT / f"beir-{args.folder.name}-{args.split}")
@@ -118,11 +120,17 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     result = run_task(task, opts)
     command = "rag eval " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[2:]))
     path = write_report(result, args.out, command)
-    print(results_table(result["configs"]))
-    table = answers_table(result["configs"])
-    if table:
-        print()
-        print(table)
+    groups = split_sets(result["configs"])
+    for name, configs in groups.items():
+        if name:
+            info = result["sets"][name]
+            print(f"\nthe {name} set ({info['questions']} questions, {info['answerable']} answerable; "
+                  f"{info['unit']} level; results.json keys `{name}/...`):")
+        print(results_table(configs, result["sets"][name]["unit"] if name else result["unit"]))
+        table = answers_table(configs)
+        if table:
+            print()
+            print(table)
     judge = result.get("judge")
     if judge:
         print(f"\ngrounding judge `{judge['judge']}`: accuracy {judge['accuracy']:.3f} on {judge['pairs']} "
@@ -144,6 +152,8 @@ def _run_turns(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     if not paths:
         raise FileNotFoundError("no labelled-turn files: pass FILE.jsonl or add eval/datasets/turns/*.jsonl")
     docs = [d for d in load_turn_set(paths) if args.split in ("all", d.split)]
+    if not docs:
+        raise ValueError(f"no labelled document in split {args.split!r}: use dev, test2 or all")
     results = score(docs, args.shared, Embedder().count_tokens)
     command = "rag eval " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[2:]))
     args.out.mkdir(parents=True, exist_ok=True)

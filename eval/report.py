@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 RETRIEVAL_COLUMNS = ("ndcg@10", "recall@1", "recall@5", "recall@10", "recall@20", "recall@100", "mrr@10")
+PASSAGE_COLUMNS = (("hit_rate@5", "gold passage in top 5"),)
+"""Extra columns where relevance is at passage level: questions with a gold passage in the top 5."""
 ANSWER_COLUMNS = (
     ("verified_quote_rate", "verified quotes"),
     ("gold_doc_hit_rate", "answers citing a gold document"),
@@ -48,13 +50,25 @@ def _latency_ms(m: dict[str, Any]) -> tuple[float | None, float | None]:
     return None, None
 
 
-def results_table(configs: dict[str, dict[str, Any]]) -> str:
-    """Markdown table: one row per configuration, retrieval metrics and search latency."""
-    head = "| configuration | " + " | ".join(RETRIEVAL_COLUMNS) + " | p50 ms | p95 ms |"
-    rows = [head, "|" + "---|" * (len(RETRIEVAL_COLUMNS) + 3)]
+def split_sets(configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Configurations grouped by question set: ``""`` for the task's own questions, then each
+    further set by name (its configurations are stored as ``<set>/<configuration>``)."""
+    groups: dict[str, dict[str, dict[str, Any]]] = {"": {}}
+    for name, metrics in configs.items():
+        qset, _, config = name.rpartition("/")
+        groups.setdefault(qset, {})[config] = metrics
+    return groups
+
+
+def results_table(configs: dict[str, dict[str, Any]], unit: str = "doc") -> str:
+    """Markdown table: one row per configuration, retrieval metrics and search latency (and,
+    at passage level, the share of questions with a gold passage in the top 5)."""
+    columns = [(c, c) for c in RETRIEVAL_COLUMNS] + (list(PASSAGE_COLUMNS) if unit == "passage" else [])
+    head = "| configuration | " + " | ".join(label for _, label in columns) + " | p50 ms | p95 ms |"
+    rows = [head, "|" + "---|" * (len(columns) + 3)]
     for name, m in configs.items():
         p50, p95 = _latency_ms(m)
-        cells = [_fmt(m.get(c)) for c in RETRIEVAL_COLUMNS] + [_fmt(p50, 0), _fmt(p95, 0)]
+        cells = [_fmt(m.get(key)) for key, _ in columns] + [_fmt(p50, 0), _fmt(p95, 0)]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -94,14 +108,18 @@ def category_table(records: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
-def plot(run: dict[str, Any], out: Path) -> list[str]:
-    """PNG plots of the run in `out`; returns their file names."""
+def plot(run: dict[str, Any], out: Path, configs: dict[str, dict[str, Any]] | None = None,
+         title: str | None = None, unit: str | None = None, prefix: str = "") -> list[str]:
+    """PNG plots of the run in `out` (of `configs`, by default all of the run's, with file names
+    starting with `prefix`); returns their file names."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    configs = run["configs"]
+    configs = run["configs"] if configs is None else configs
+    title = title or run["task"]
+    unit = unit or run["unit"]
     files: list[str] = []
     ks = sorted({int(k.split("@")[1]) for m in configs.values() for k in m if k.startswith("recall@")})
 
@@ -110,10 +128,10 @@ def plot(run: dict[str, Any], out: Path) -> list[str]:
         ax.plot(ks, [m.get(f"recall@{k}", 0.0) for k in ks], marker="o", label=name)
     ax.set_xscale("log")
     ax.set_xticks(ks, [str(k) for k in ks])
-    ax.set(xlabel="k", ylabel="recall@k", ylim=(0, 1.02), title=f"{run['task']}: recall@k ({run['unit']} level)")
+    ax.set(xlabel="k", ylabel="recall@k", ylim=(0, 1.02), title=f"{title}: recall@k ({unit} level)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    files.append(_save(fig, out / "recall_at_k.png"))
+    files.append(_save(fig, out / f"{prefix}recall_at_k.png"))
 
     metrics = ("ndcg@10", "recall@10", "mrr@10")
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
@@ -121,10 +139,10 @@ def plot(run: dict[str, Any], out: Path) -> list[str]:
     for i, (name, m) in enumerate(configs.items()):
         ax.bar([x + i * width for x in range(len(metrics))], [m.get(k, 0.0) for k in metrics], width, label=name)
     ax.set_xticks([x + width * (len(configs) - 1) / 2 for x in range(len(metrics))], list(metrics))
-    ax.set(ylim=(0, 1.02), title=f"{run['task']}: configurations side by side")
+    ax.set(ylim=(0, 1.02), title=f"{title}: configurations side by side")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    files.append(_save(fig, out / "configs.png"))
+    files.append(_save(fig, out / f"{prefix}configs.png"))
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     names, p50, p95 = [], [], []
@@ -142,10 +160,10 @@ def plot(run: dict[str, Any], out: Path) -> list[str]:
     ax.barh([y + 0.2 for y in ys], p95, 0.4, label="p95")
     ax.set_yticks(list(ys), names, fontsize=8)
     ax.set_xscale("log")
-    ax.set(xlabel="milliseconds (log scale)", title=f"{run['task']}: latency per question")
+    ax.set(xlabel="milliseconds (log scale)", title=f"{title}: latency per question")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8)
-    files.append(_save(fig, out / "latency.png"))
+    files.append(_save(fig, out / f"{prefix}latency.png"))
 
     answered = {n: m for n, m in configs.items() if "verified_quote_rate" in m}
     if answered:
@@ -156,10 +174,10 @@ def plot(run: dict[str, Any], out: Path) -> list[str]:
             ax.bar([x + i * width for x in range(len(keys))], [m.get(k) or 0.0 for k in keys], width, label=name)
         ax.set_xticks([x + width * (len(answered) - 1) / 2 for x in range(len(keys))],
                       [label for k, label in ANSWER_COLUMNS if k in keys], rotation=25, ha="right", fontsize=8)
-        ax.set(ylim=(0, 1.02), title=f"{run['task']}: answers")
+        ax.set(ylim=(0, 1.02), title=f"{title}: answers")
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
-        files.append(_save(fig, out / "answers.png"))
+        files.append(_save(fig, out / f"{prefix}answers.png"))
     return files
 
 
@@ -187,12 +205,36 @@ def _failures(records: Iterable[dict[str, Any]], limit: int = 15) -> list[str]:
     return lines
 
 
+def _answer_sections(configs: dict[str, dict[str, Any]], records: dict[str, list[dict[str, Any]]],
+                     heading: str, note: str | None = None) -> list[str]:
+    """The answers table (and `note` under it), then per answerer its categories and failures."""
+    table = answers_table(configs)
+    if not table:
+        return []
+    parts = ["", heading, "", table] + (["", note] if note else [])
+    sub = "#" * (heading.split(" ")[0].count("#") + 1)
+    for name, recs in records.items():
+        cats = category_table(recs)
+        if cats:
+            parts += ["", f"{sub} {name} by category", "", cats]
+        fails = _failures(recs)
+        if fails:
+            parts += ["", f"{sub} {name}: what went wrong (first {len(fails)})", "", *fails]
+    return parts
+
+
 def write_report(run: dict[str, Any], out: Path, command: str) -> Path:
-    """results.json, run.json, the PNG plots and report.md in `out`; returns the report's path."""
+    """results.json, run.json, the PNG plots and report.md in `out`; returns the report's path.
+
+    Further question sets of the run (`run["sets"]`, configurations stored as
+    ``<set>/<configuration>``) get a section, tables and plots of their own."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(run["configs"], indent=2) + "\n", encoding="utf-8")
     (out / "run.json").write_text(json.dumps({**run, "command": command}, indent=1) + "\n", encoding="utf-8")
-    pngs = plot(run, out) if run["configs"] else []
+    groups = split_sets(run["configs"])
+    main = groups[""]
+    records = split_sets(run.get("records", {}))
+    pngs = plot(run, out, main) if main else []
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [f"# Evaluation: {run['task']}", "",
              f"- command: `{command}`", f"- date: {when}; machine: {_machine()}",
@@ -205,33 +247,41 @@ def write_report(run: dict[str, Any], out: Path, command: str) -> Path:
         parts.append(f"- ingest: {ing['new']} new, {ing['changed']} changed, {ing['unchanged']} unchanged, "
                      f"{ing['failed']} failed, {ing['chunks_embedded']} chunks embedded in {ing['seconds']} s")
     parts += [f"- {note}" for note in run.get("notes", [])]
-    parts += ["", "## Retrieval", "", results_table(run["configs"]), "",
+    for name, info in run.get("sets", {}).items():
+        parts.append(f"- also asked: the {name} set, {info['questions']} questions ({info['answerable']} "
+                     f"answerable), reported in its own section below")
+    parts += ["", "## Retrieval", "", results_table(main, run["unit"]), "",
               "Metrics as BEIR defines them (nDCG with linear gain, recall and MRR over the judged "
               "questions; a document retrieved twice counts once). Answerer rows score the passages "
               "the answerer was given. Latency is the wall time per question, query embedding included."]
     for name, why in run.get("skipped", {}).items():
         parts.append(f"\n*{name}: not run, {why}.*")
-    table = answers_table(run["configs"])
-    if table:
-        parts += ["", "## Answers", "", table, ""]
-        judge = run.get("judge")
-        if judge:
-            per = ", ".join(f"{k} {_fmt(v, 2)}" for k, v in judge["per_label"].items())
-            parts.append(f"ALCE citation recall and precision use the `{judge['judge']}` grounding judge "
-                         f"(threshold {judge['threshold']}), whose accuracy on {judge['pairs']} "
-                         f"hand-labelled pairs from the sample (`eval/datasets/judge_pairs.jsonl`) is "
-                         f"**{_fmt(judge['accuracy'], 3)}** (right on: {per}); read those two columns "
-                         f"with that error rate in mind. Verified quotes are re-checked here against the "
-                         f"stored text; gold columns count citations that overlap a gold span.")
-        for name, records in run.get("records", {}).items():
-            cats = category_table(records)
-            if cats:
-                parts += ["", f"### {name} by category", "", cats]
-            fails = _failures(records)
-            if fails:
-                parts += ["", f"### {name}: what went wrong (first {len(fails)})", "", *fails]
+    judge = run.get("judge")
+    note = None
+    if judge:
+        per = ", ".join(f"{k} {_fmt(v, 2)}" for k, v in judge["per_label"].items())
+        note = (f"ALCE citation recall and precision use the `{judge['judge']}` grounding judge "
+                f"(threshold {judge['threshold']}), whose accuracy on {judge['pairs']} "
+                f"hand-labelled pairs from the sample (`eval/datasets/judge_pairs.jsonl`) is "
+                f"**{_fmt(judge['accuracy'], 3)}** (right on: {per}); read those two columns "
+                f"with that error rate in mind. Verified quotes are re-checked here against the "
+                f"stored text; gold columns count citations that overlap a gold span.")
+    parts += _answer_sections(main, records.get("", {}), "## Answers", note)
     if pngs:
         parts += ["", "## Plots", ""] + [f"![{p[:-4]}]({p})" for p in pngs]
+    for name, info in run.get("sets", {}).items():
+        configs = groups.get(name, {})
+        parts += ["", f"## The {name} set", "",
+                  f"- questions: {info['questions']} ({info['answerable']} answerable); relevance at "
+                  f"{'document' if info['unit'] == 'doc' else 'passage'} level; same collection and "
+                  f"configurations as above; keys in results.json start with `{name}/`"]
+        parts += [f"- {line}" for line in info.get("notes", [])]
+        parts += ["", f"### {name}: retrieval", "", results_table(configs, info["unit"])]
+        parts += _answer_sections(configs, records.get(name, {}), f"### {name}: answers")
+        set_pngs = plot(run, out, configs, title=f"{run['task']} / {name}", unit=info["unit"],
+                        prefix=f"{name}_") if configs else []
+        if set_pngs:
+            parts += ["", f"### {name}: plots", ""] + [f"![{p[:-4]}]({p})" for p in set_pngs]
     path = out / "report.md"
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return path

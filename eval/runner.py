@@ -137,12 +137,20 @@ def run_task(task: "EvalTask", opts: RunOptions, lib: "Library | None" = None,
         return _run(own, task, opts)
 
 
+def _qrels(items: Sequence["EvalItem"], unit: str, lib: "Library",
+           given: dict[str, dict[str, int]] | None = None) -> dict[str, dict[str, int]]:
+    """Relevance per question: the task's own qrels if it has them, else gold passages or documents."""
+    if given is not None:
+        return {i.id: given.get(i.id, {}) for i in items}
+    return passage_qrels(items, lib) if unit == "passage" else doc_qrels(items)
+
+
 def _run(lib: "Library", task: "EvalTask", opts: RunOptions) -> dict[str, Any]:
     from rag.grounding import make_judge
 
     started = time.perf_counter()
     out: dict[str, Any] = {"task": task.name, "data_dir": str(lib.settings.data_dir), "unit": task.unit,
-                           "notes": list(task.notes), "configs": {}, "skipped": {}, "records": {}}
+                           "notes": list(task.notes), "configs": {}, "skipped": {}, "records": {}, "sets": {}}
     if task.inputs:
         report = lib.ingest(task.inputs, progress=opts.progress)
         out["ingest"] = {"new": report.new, "changed": report.changed, "unchanged": report.unchanged,
@@ -154,43 +162,58 @@ def _run(lib: "Library", task: "EvalTask", opts: RunOptions) -> dict[str, Any]:
         raise ValueError(f"{task.name}: no questions to evaluate")
     out["questions"] = len(items)
     out["answerable"] = sum(1 for i in items if i.answerable)
-    if task.qrels is not None:
-        qrels = {i.id: task.qrels.get(i.id, {}) for i in items}
-    elif task.unit == "passage":
-        qrels = passage_qrels(items, lib)
-    else:
-        qrels = doc_qrels(items)
     reranker = None
     if opts.reranker:
         from rag.rerank import make_reranker
 
         reranker = make_reranker(opts.reranker, lib.embedder)
+    judge = None
+    if task.answers:
+        judge = make_judge(opts.judge, embedder=lib.embedder, llm=_judge_llm(opts))
+        out["judge"] = judge_accuracy(judge, load_pairs())
+    _measure(lib, items, task.unit, _qrels(items, task.unit, lib, task.qrels), "", out, opts, reranker,
+             judge, task.answers)
+    for qset in task.extra_sets:
+        extra = qset.load_items(lib)[:opts.limit or None]
+        if not extra:
+            raise ValueError(f"{task.name}: the {qset.name} set has no questions")
+        out["sets"][qset.name] = {"questions": len(extra), "answerable": sum(1 for i in extra if i.answerable),
+                                  "unit": qset.unit, "notes": list(qset.notes)}
+        _measure(lib, extra, qset.unit, _qrels(extra, qset.unit, lib), f"{qset.name}/", out, opts, reranker,
+                 judge, task.answers)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def _measure(lib: "Library", items: Sequence["EvalItem"], unit: str, qrels: dict[str, dict[str, int]],
+             prefix: str, out: dict[str, Any], opts: RunOptions, reranker: Any, judge: Any,
+             answers: bool) -> None:
+    """Every retrieval configuration, then every answerer, on one set of questions; results go
+    into `out` under ``prefix + configuration``."""
     default_reranker = lib.reranker
     for config in opts.configs:
         if config.endswith("+rerank") and reranker is None and default_reranker is None:
-            out["skipped"][config] = ("no reranker chosen: no cross-encoder ships in a PyPI wheel "
-                                      "(see MODELS.md); `--reranker maxsim` measures the one candidate")
+            out["skipped"].setdefault(config, "no reranker chosen: no cross-encoder ships in a PyPI wheel "
+                                              "(see MODELS.md); `--reranker maxsim` measures the one candidate")
             continue
         # only the +rerank configuration reranks; the others (and the answerers) see plain fusion
         lib.reranker = (reranker or default_reranker) if config.endswith("+rerank") else None
         try:
-            out["configs"][config], _ = run_retrieval(lib, items, config, task.unit, qrels, opts)
+            metrics, _ = run_retrieval(lib, items, config, unit, qrels, opts)
         finally:
             lib.reranker = default_reranker
         if config.endswith("+rerank"):
-            out["configs"][config]["reranker"] = getattr(lib.reranker or reranker, "name", "custom")
-    if task.answers:
-        judge = make_judge(opts.judge, embedder=lib.embedder, llm=_judge_llm(opts))
-        out["judge"] = judge_accuracy(judge, load_pairs())
-        for answerer in opts.answerers:
-            name = f"hybrid+{answerer}"
-            if answerer == "llm" and not opts.llm:
-                out["skipped"][name] = "no LLM given: pass --llm-gguf PATH or --llm-url URL --llm-model NAME"
-                continue
-            out["configs"][name], records = run_answers(lib, items, answerer, task.unit, qrels, judge, opts)
-            out["records"][name] = [r.to_dict() for r in records]
-    out["seconds"] = round(time.perf_counter() - started, 1)
-    return out
+            metrics["reranker"] = getattr(lib.reranker or reranker, "name", "custom")
+        out["configs"][prefix + config] = metrics
+    if not answers:
+        return
+    for answerer in opts.answerers:
+        name = f"hybrid+{answerer}"
+        if answerer == "llm" and not opts.llm:
+            out["skipped"].setdefault(name, "no LLM given: pass --llm-gguf PATH or --llm-url URL --llm-model NAME")
+            continue
+        out["configs"][prefix + name], records = run_answers(lib, items, answerer, unit, qrels, judge, opts)
+        out["records"][prefix + name] = [r.to_dict() for r in records]
 
 
 def _judge_llm(opts: RunOptions) -> Any:

@@ -1,7 +1,8 @@
 """What `rag eval` can evaluate: a task names its corpus, its own data dir, and its questions.
 
 - `statements_task`: the bundled statements set (and the red-team set) over `data/sample` (and
-  `eval/redteam`), indexed into their own data dir;
+  `eval/redteam`), indexed into their own data dir, with the paraphrase set asked of the same
+  collection and reported beside it;
 - `beir_task`: a BEIR folder as it is (corpus, queries, qrels), retrieval only;
 - `qmsum_task`: QMSum meetings as speaker turns, gold turn spans, retrieval and answers;
 - `set_task`: any eval-set JSONL against a collection the user already has.
@@ -23,10 +24,22 @@ ROOT = Path(__file__).resolve().parent.parent
 DATASETS = Path(__file__).resolve().parent / "datasets"
 STATEMENTS = DATASETS / "statements.jsonl"
 REDTEAM = DATASETS / "redteam.jsonl"
+PARAPHRASE = DATASETS / "paraphrase.jsonl"
 SAMPLE = ROOT / "data" / "sample"
 REDTEAM_DOCS = Path(__file__).resolve().parent / "redteam"
 
 Unit = Literal["doc", "passage"]
+
+
+@dataclass
+class QuestionSet:
+    """Further questions asked of a task's collection and reported on their own: metrics under
+    ``<name>/<configuration>``, relevance at `unit` level."""
+
+    name: str
+    load_items: Callable[["Library"], list[EvalItem]]
+    unit: Unit = "passage"
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -41,6 +54,7 @@ class EvalTask:
     answers: bool = True
     qrels: dict[str, dict[str, int]] | None = None
     notes: list[str] = field(default_factory=list)
+    extra_sets: list[QuestionSet] = field(default_factory=list)
 
 
 def _existing(paths: list[Path], what: str) -> list[Path]:
@@ -50,9 +64,12 @@ def _existing(paths: list[Path], what: str) -> list[Path]:
     return paths
 
 
-def statements_task(data_dir: Path, corpus: Path | None = None, redteam: bool = True) -> EvalTask:
+def statements_task(data_dir: Path, corpus: Path | None = None, redteam: bool = True,
+                    paraphrase: bool = True) -> EvalTask:
     """The bundled statements set over the bundled sample; with `redteam`, the red-team
-    documents are ingested among them and the red-team questions are asked too."""
+    documents are ingested among them and the red-team questions are asked too; with
+    `paraphrase`, the paraphrase set (questions that share no BM25 term with their answer) is
+    asked of the same collection and reported as its own set, at passage level."""
     inputs = [corpus or SAMPLE]
     sets = [STATEMENTS]
     if redteam and REDTEAM.is_file() and REDTEAM_DOCS.is_dir():
@@ -65,7 +82,16 @@ def statements_task(data_dir: Path, corpus: Path | None = None, redteam: bool = 
         items = [item for path in sets for item in load_eval_set(path)]
         return resolve_gold_spans(items, lib)
 
-    return EvalTask("statements", data_dir, inputs, load, unit="doc",
+    extra = []
+    if paraphrase:
+        _existing([PARAPHRASE], "the paraphrase set")
+        extra.append(QuestionSet(
+            "paraphrase", lambda lib: resolve_gold_spans(load_eval_set(PARAPHRASE), lib), unit="passage",
+            notes=[f"file: {PARAPHRASE.name}; each question is worded without any BM25 term of its "
+                   "gold sentences",
+                   "relevance at passage level: a retrieved passage is relevant when it overlaps a gold "
+                   "span; 'gold passage in top 5' (hit_rate@5) counts questions with one in the top 5"]))
+    return EvalTask("statements", data_dir, inputs, load, unit="doc", extra_sets=extra,
                     notes=[f"questions: {', '.join(p.name for p in sets)}",
                            f"corpus: {', '.join(str(p) for p in inputs)}"])
 

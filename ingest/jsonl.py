@@ -152,3 +152,44 @@ def read_jsonl_file(path: Path, max_line_bytes: int) -> Iterator[RawDocument | R
         yield from pending
     elif yielded == 0:
         yield ReadError(str(path), "empty file: no JSON lines found; add one JSON object per line")
+
+
+def count_records(path: Path, block_bytes: int = 1 << 20) -> int:
+    """Lines of `path` (.jsonl or .jsonl.gz) holding something other than whitespace: the documents
+    `read_jsonl_file` will try, counted in blocks without parsing JSON (memory stays bounded by
+    `block_bytes`, however long the lines). A damaged file counts what can be read of it."""
+    count = 0
+    filled = False  # the current line has a non-blank byte
+    for block in _blocks(path, block_bytes):
+        lines = block.split(b"\n")
+        for line in lines[:-1]:
+            if filled or line.strip():
+                count += 1
+            filled = False
+        filled = filled or bool(lines[-1].strip())
+    return count + (1 if filled else 0)
+
+
+def _blocks(path: Path, block_bytes: int) -> Iterator[bytes]:
+    """The bytes of `path`, decompressed if it is gzip (every member), at most `block_bytes` at a
+    time, up to where it can no longer be read (a truncated or corrupt .gz yields what comes before
+    the damage)."""
+    try:
+        with open(path, "rb") as raw:
+            if not path.name.lower().endswith(".gz"):
+                while data := raw.read(block_bytes):
+                    yield data
+                return
+            inflate = zlib.decompressobj(wbits=31)
+            while data := raw.read(block_bytes):
+                while data:
+                    if inflate.eof:  # the next gzip member
+                        inflate = zlib.decompressobj(wbits=31)
+                    out = inflate.decompress(data, block_bytes)
+                    if out:
+                        yield out
+                    data = inflate.unused_data if inflate.eof else inflate.unconsumed_tail
+            if not inflate.eof:
+                yield inflate.flush()
+    except (OSError, zlib.error):
+        return

@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass
 
 from ingest.label_words import (
-    ACRONYMS, ANONYMOUS_HEADS, ANONYMOUS_QUALIFIERS, CAMEL_RE, CONNECTORS, GROUP_RE, NAME_PARTICLES,
+    ACRONYMS, NUMBERED_SPEAKER_RE, SURNAME_ROLES, ANONYMOUS_HEADS, ANONYMOUS_QUALIFIERS, CAMEL_RE, CONNECTORS, GROUP_RE, NAME_PARTICLES,
     PEERAGE, PERSONAL_HONORIFICS, PLACE_PREFIXES, PLAIN_CONNECTORS, POST_NOMINALS, QUESTION_HEAD_RE,
     QUESTION_WORDS, ROLE_ONLY_WORDS, ROLE_WORDS, ROMAN_RE, SURNAME_PREFIX_RE, VOICE_RE,
 )
-from ingest.labels import PLACEHOLDER_RE, drop_leading_the, strip_parentheticals
+from ingest.labels import PLACEHOLDER_RE, drop_leading_the, strip_parentheticals, unmarked
 
 PAREN_CONTENT_RE = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 IGNORED_PAREN_RE = re.compile(
@@ -29,6 +29,8 @@ IGNORED_PAREN_RE = re.compile(
     r"^(?:through|via)\s+(?:an\s+)?interpret(?:er|ation)$|^via\s+video\s*(?:link|conference)?$|^inaudible$|"
     r"^cont(?:inued|inuing|'d|’d)?\.?$|^speaking\s+after\b.*$|^in\s+\w+$|^off[- ]mic(?:rophone)?$|"
     r"^\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?$|^via\s+\w+$|^interpreted$|^by\s+video$|^online$", re.I)
+RUN_TOGETHER_RE = re.compile(r"^(Minister|Premier|President|Senator|Treasurer|Governor|Mayor|Secretary|Chairman)"
+                             r"([a-z]{3,})$", re.I)
 OF_STATE_RE = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+(?P<surname>[A-Z][\w'’-]+)\s+of\s+(?P<state>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)$")
 PERSON_PAREN_RE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame)\.?\s+)?[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,4}$")
 
@@ -143,6 +145,15 @@ def _split_comma_role(core: str) -> tuple[str, str | None]:
     head, tail = (part.strip() for part in core.split(",", 1))
     head_words, tail_words = head.split(), tail.split()
     tail_low = {w.lower().strip(",") for w in tail_words}
+    if len(head_words) == 1 and 2 <= len(tail_words) <= 5 and not _has_role_word(tail_words) \
+            and head.isupper() and tail.isupper():
+        return tail, head  # "ESCRITOR, JUAN VILLORO": one word is an occupation, not a name
+    if _has_role_word(head_words) and _has_role_word(tail_words):
+        # "SENATOR THE HON. MARISE PAYNE, MINISTER FOR DEFENCE": a name after the honours, then the office
+        words = [w for w in head_words if w.lower().strip(".") not in POST_NOMINALS]
+        _, name, _ = _name_after_roles(words)
+        if len(name) >= 2:
+            return " ".join(name), tail
     if 1 <= len(head_words) <= 5 and not _has_role_word(head_words):
         if tail_low & ROLE_WORDS or tail.isupper() or (len(head_words) >= 2 and len(tail_words) <= 6):
             return head, tail  # "John Scull, ABC News"
@@ -156,8 +167,27 @@ def _parentheticals(label: str) -> list[str]:
     return [m.group(1).strip() for m in PAREN_CONTENT_RE.finditer(label) if m.group(1).strip()]
 
 
+ORDINALS = frozenset("one two three four five 1 2 3 4 5 #1 #2 #3 a b c".split())
+
+
+def _named_in_parens(parens: list[str]) -> tuple[str, str | None] | None:
+    """(name, role) from a bracket that names a person: "(Lise Anker, Head of Communications)"."""
+    for part in parens:
+        head, _, tail = part.partition(",")
+        head = head.strip()
+        if IGNORED_PAREN_RE.match(head) or len(head.split()) < 2 or not PERSON_PAREN_RE.match(head):
+            continue
+        if any(w.lower() in ROLE_WORDS for w in head.split()):
+            continue
+        return head, (tail.strip() or None)
+    return None
+
+
 def _is_anonymous(words: list[str]) -> bool:
+    """ "SENIOR ADMINISTRATION OFFICIAL", "SENIOR STATE DEPARTMENT OFFICIAL TWO", "MODERATOR"."""
     lows = [w.lower().strip(",.") for w in words]
+    while len(lows) > 1 and lows[-1] in ORDINALS:
+        lows = lows[:-1]
     return bool(lows) and lows[-1] in ANONYMOUS_HEADS and all(
         w in ANONYMOUS_QUALIFIERS or w in ANONYMOUS_HEADS or w in CONNECTORS for w in lows)
 
@@ -210,7 +240,13 @@ def read_label(label: str, form: str = "colon") -> SpeakerInfo:
         return SpeakerInfo(speaker="Question", is_question=True, has_role=False)
     if form == "answer":
         return SpeakerInfo(speaker=None, is_question=False, has_role=False, role_only=True)
-    text = label.strip()
+    if form == "caption":  # ">>" alone: the captioner did not name the voice, so it is nobody's answer
+        return SpeakerInfo(speaker=None, is_question=True, has_role=False)
+    text = unmarked(label)
+    numbered = NUMBERED_SPEAKER_RE.match(text)
+    if numbered:  # "Speaker 1": somebody, not known who
+        name = " ".join(w.capitalize() for w in text.split())
+        return SpeakerInfo(speaker=name, is_question=False, has_role=True, role=None, anonymous=True)
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1].strip()
         if PLACEHOLDER_RE.match(text) and not QUESTION_HEAD_RE.match(text):
@@ -228,18 +264,24 @@ def read_label(label: str, form: str = "colon") -> SpeakerInfo:
     qmatch = QUESTION_HEAD_RE.match(core)
     if qmatch:
         word = qmatch.group("word").lower()
-        return SpeakerInfo(speaker=QUESTION_WORDS.get(word, word.title()), is_question=True, has_role=False,
-                           anonymous=word == "moderator")
+        return SpeakerInfo(speaker=QUESTION_WORDS.get(word, word.title()), is_question=True, has_role=False)
     first = core.split()[0] if core.split() else ""
     if len(core.split()) >= 3 and first.lower() not in ROLE_WORDS and len(first) >= 7:
         fixed = next((r for r in ROLE_WORDS if len(r) >= 7 and _one_edit(first.lower(), r)), None)
         if fixed:  # "RESIDENTE ANDRÉS MANUEL LÓPEZ OBRADOR": a misprinted office
             core = fixed.capitalize() + core[len(first):]
+    run_together = RUN_TOGETHER_RE.match(core) if len(core.split()) == 1 else None
+    if run_together and run_together.group(1).lower() in ROLE_ONLY_WORDS:
+        core = f"{run_together.group(1)} {run_together.group(2).capitalize()}"  # "MINISTERGAY" -> "Minister Gay"
     fuzzy = misspelt_question_word(core) if len(core.split()) == 1 else None
     if fuzzy:
         return SpeakerInfo(speaker=QUESTION_WORDS[fuzzy], is_question=True, has_role=False)
     core, comma_role = _split_comma_role(core)
     words = core.replace(",", " ").split()
+    named = _named_in_parens(parens)
+    if named and _is_anonymous(words):
+        # "MODERATOR (Lise Anker, Head of Communications)": the chair, named
+        return SpeakerInfo(speaker=named[0], is_question=False, has_role=True, role=named[1] or core)
     if _is_anonymous(words):
         return SpeakerInfo(speaker=core, is_question=False, has_role=True, role=core, anonymous=True)
     while len(words) > 2 and words[-1].lower().strip(".") in POST_NOMINALS:
@@ -269,7 +311,8 @@ def _read_parts(words: list[str], parens: list[str]) -> SpeakerInfo:
     if words and words[0].lower() in PEERAGE:
         return SpeakerInfo(speaker=" ".join(words), is_question=False, has_role=False)  # "Lord Bach"
     if len(words) >= 2 and words[0].lower().rstrip(".") in PERSONAL_HONORIFICS \
-            and not any(w.lower().strip(",.") in ROLE_WORDS for w in words[1:]):
+            and (not any(w.lower().strip(",.") in ROLE_WORDS for w in words[1:])
+                 or (len(words) == 2 and words[1].lower() in SURNAME_ROLES)):
         # "Mr. Al Hassan (Oman)", "Mrs. Van Vlierberge (Belgium)", "Mr. Pecsteen de Buytswerve"
         name_words = words[1:]
         if person_in_paren and not affiliation:

@@ -8,6 +8,7 @@ import re
 
 CONNECTORS = frozenset(
     "of the and for on in at to de del della da das dos du van von der den ter al el bin ibn la le y e las los pro tempore"
+    " des aux et"
     .split()
 )
 NAME_PARTICLES = frozenset("de del della da das dos du van von der den ter al el bin ibn la le".split())
@@ -29,7 +30,7 @@ NOT_SPEAKERS = frozenset(
     url link links reference ref title summary agenda item items step chapter section article
     annex appendix figure table part day morning afternoon evening background context keywords
     highlights embargoed embargo e&oe caption credit credits attachment attachments tweet
-    statement details copyright disclaimer please related members resolved ordered motion amendment
+    statement details copyright disclaimer please related members resolved ordered motion amendment panel
     division ayes noes question-time""".split()
 )
 # Whole labels that are never speakers.
@@ -61,7 +62,7 @@ QUESTION_WORDS = {
     "comment": "Comment", "journalist": "Journalist", "journalists": "Journalist",
     "reporter": "Journalist", "reporters": "Journalist", "media": "Journalist",
     "press": "Journalist", "correspondent": "Journalist", "host": "Host", "presenter": "Host",
-    "interviewer": "Interviewer", "moderator": "Moderator", "anchor": "Host", "compere": "Host",
+    "interviewer": "Interviewer", "anchor": "Host", "compere": "Host",
     "caller": "Caller", "audience": "Audience", "audience member": "Audience",
     "participant": "Participant", "voice": "Voice", "unidentified": "Unidentified",
     "student": "Student", "call centre operator": "Call Centre Operator",
@@ -72,7 +73,7 @@ QUESTION_WORDS = {
 }
 QUESTION_HEAD_RE = re.compile(
     r"^(?P<word>questions?|q|remark|reply|response|comment|journalists?|reporters?|media|press|"
-    r"correspondent|host|presenter|interviewer|moderator|anchor|compere|caller|audience(?: member)?|"
+    r"correspondent|host|presenter|interviewer|anchor|compere|caller|audience(?: member)?|"
     r"participant|voice|unidentified|student|call centre operator|pregunta|interlocutora?|reporter[oa]|periodista|"
     r"interpreter|translator|intérprete)"
     r"(?P<rest>(?:\s+(?:\d+|[A-Z]|#\d+|(?:from|to|at|in|de)\b.*))?)$",
@@ -92,7 +93,10 @@ ANONYMOUS_QUALIFIERS = frozenset(
 VOICE_RE = re.compile(r"^voz(?:\s+(?:de\s+)?(?:mujer|hombre|niña|niño|femenina|masculina|en off))?$", re.I)
 GROUP_RE = re.compile(
     r"^(?:hon(?:ourable|orable)?\.?\s+)?(?:noble\s+)?(?:members|lords|senators|delegates|several members|"
-    r"opposition members|government members)$", re.I)
+    r"opposition members|government members|crowd|the crowd|crowds|protesters)$", re.I)
+NUMBERED_SPEAKER_RE = re.compile(r"^(?:unidentified |unknown )?(?:speaker|participant|voice|person|man|woman)\s*#?\d{1,3}$",
+                                 re.I)  # "Speaker 1:" in machine transcripts
+MARKUP_CHARS = "*_>#|~` \t"
 
 ABBREV_DOT_RE = re.compile(
     r"\b(?:Mr|Mrs|Ms|Dr|St|Sen|Gen|Hon|Rev|Prof|Lt|Col|Capt|Jr|Sr|Rep|Sec|Adm|Amb|Gov|Maj|Sgt|Cdr|Brig|Mons|Msgr|[A-Z])\.",
@@ -103,14 +107,17 @@ ROLE_ONLY_WORDS = frozenset(
     """president premier treasurer minister chairman chairwoman chair speaker governor mayor pm dpm ceo
     secretary ambassador chancellor senator attorney-general commissioner spokesman spokeswoman
     spokesperson leader director chief secretary-general presidente presidenta secretario secretaria
-    canciller gobernador gobernadora""".split()
+    canciller gobernador gobernadora porte-parole ministre présidente président secrétaire ambassadeur
+    ambassadrice""".split()
 )
 HONORIFICS = frozenset(
     """mr mrs ms miss dr sir dame hon honourable honorable rev prof sen rep sec gen adm amb gov maj sgt cdr brig
     lt col capt monsignor mons msgr madam madame his her excellency h.e mister senator representative
     secretary general admiral ambassador governor""".split()
 )
-PERSONAL_HONORIFICS = frozenset("mr mrs ms miss dr mister madam madame monsignor msgr mons".split())
+PERSONAL_HONORIFICS = frozenset("mr mrs ms miss dr mister madam madame monsignor msgr mons mme mlle m monsieur".split())
+# Role words that are also common surnames: after an honorific they are the surname ("MR. CHANCELLOR:")
+SURNAME_ROLES = frozenset("chancellor king major bishop marshal dean judge sheriff prince baron earl".split())
 PEERAGE = frozenset("lord lady baroness baron viscount viscountess earl countess duke duchess marquess".split())
 
 # Words that name roles or institutions; a person's name is what follows the last of them.
@@ -120,7 +127,8 @@ ROLE_WORDS = frozenset(
     defense finance healthcare health interior commissioner emir king queen crown prince princess
     ruling patriarch metropolitan mayor premier treasurer senator ambassador acting press
     presidential attorney-general attorney chief executive officer leader member board management
-    spokesman spokeswoman spokesperson representative envoy special adviser advisor advisers advisors aide
+    spokesman spokeswoman spokesperson representative envoy special adviser advisor advisers advisors aide senators
+    comrade comrades citizen navy army forces police marines
     assistant commander admiral colonel lieutenant major captain sergeant marshal dr mr mrs ms sir dame lord
     lady hon honourable honorable opposition shadow state federation council committee
     corporation bank company fund agency service ministry department office chamber commission
@@ -138,7 +146,22 @@ ROLE_WORDS = frozenset(
     economía energía bienestar comunicaciones transportes trabajo cultura
     arqueólogo arqueóloga doctor doctora licenciado licenciada ingeniero ingeniera maestro maestra
     senador senadora diputado diputada procurador procuradora consejero consejera
-    parliamentary under-secretary paymaster solicitor-general solicitor lord-advocate""".split()
+    parliamentary under-secretary paymaster solicitor-general solicitor lord-advocate
+    ministre présidente président directrice directeur secrétaire ambassadrice ambassadeur conseillère conseiller
+    déléguée délégué adjointe adjoint cheffe porte-parole générale étrangères affaires consulaires
+    république ministère gouvernement assemblée conseil présidence secrétariat
+    journalist journalists correspondent correspondents reporter reporters editor editors editor-in-chief
+    chief-editor anchor presenter columnist commentator newspaper newspapers magazine agency agencies news
+    radio television tv channel broadcaster network gazette gazeta bureau moderator""".split()
+)
+# Lower-case words a label may hold beside its capitalised ones ("Editor-in-chief of the Kommersant
+# newspaper Sergei Yakovlev:", "Director General of the Interfax news agency Mikhail Komissar:").
+LABEL_LOWER_WORDS = frozenset(
+    """newspaper newspapers magazine agency news channel radio television tv station network journal daily
+    weekly programme program editor-in-chief correspondent journalist columnist commentator host presenter
+    anchor reporter i
+    ministre présidente président directrice directeur secrétaire ambassadrice ambassadeur conseillère conseiller
+    déléguée délégué adjointe adjoint cheffe chef porte-parole générale général""".split()  # "Argumenty i Fakty"
 )
 DOC_SPEAKER_ROLES = frozenset({"prime minister", "pm", "the prime minister", "president", "the president"})
 

@@ -27,14 +27,17 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.label_words import (
-    ABBREV_DOT_RE, CAMEL_RE, CONNECTORS, GROUP_RE, MAX_LABEL_WORDS, MAX_SHOUTED_LABEL_WORDS,
+    ANONYMOUS_HEADS, ABBREV_DOT_RE, MARKUP_CHARS, NUMBERED_SPEAKER_RE, CAMEL_RE, CONNECTORS, GROUP_RE, LABEL_LOWER_WORDS, MAX_LABEL_WORDS, MAX_SHOUTED_LABEL_WORDS,
     NOT_SPEAKER_PHRASES, NOT_SPEAKER_WORDS, NOT_SPEAKERS, PAREN_RE, QUESTION_HEAD_RE, ROLE_ONLY_WORDS,
     SALUTATION_WORDS, SENTENCE_PUNCT_RE, TOKEN_RE, VOICE_RE,
 )
 
 MAX_LABEL_CHARS = 220
+# "Nick Hurd: indicated dissent." records a gesture, not words
+STAGE_DIRECTION_RE = re.compile(r"^\(?(?:indicated (?:dissent|assent|agreement)|nodded|shook (?:his|her) head|"
+                                r"rose|interjecting)[.)]*$", re.I)
 DOT_LEADERS_RE = re.compile(r"\.{4,}|…{2,}|(?:\. ){4,}")
-LINE_START_RE = re.compile(r"^[ \t]*(?=\S)", re.M)
+LINE_START_RE = re.compile(r"^[ \t\u200b-\u200f\u2060\ufeff]*(?=\S)", re.M)  # invisible marks count as indentation
 Q_RE = re.compile(r"Q(?:[.:](?=\s|$)|(?=[ \t]+\S))")
 A_RE = re.compile(r"A[.:](?=\s)")
 _CAPS_NAME = r"(?:[A-Z][a-z]{1,2})?[A-ZÀ-Þ][A-ZÀ-Þ'’]+(?:-(?:[A-Z][a-z]{1,2})?[A-ZÀ-Þ][A-ZÀ-Þ'’]+)?"
@@ -43,8 +46,9 @@ STOP_RE = re.compile(
     rf"(?:[ \t]+of[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?)?"
     rf"|(?:The|THE)[ \t]+(?:[A-Z]{{2,}}[ \t]+){{0,3}}[A-Z]{{2,}}(?:[ \t]+pro[ \t]+tempore)?"
     rf"|(?:[A-Z]{{2,}}\.?[ \t]+){{1,3}}[A-Z]{{2,}}(?:[ \t]+of[ \t]+[A-Z][a-z]+)?)"
-    rf"(?:[ \t]+\((?:Mr|Ms|Mrs|Miss|Dr)\.?[ \t]+[^()\n]{{1,40}}\))?)\.(?=\s|$)")
+    rf"(?:[ \t]+\((?:Mr|Ms|Mrs|Miss|Dr)\.?[ \t]+[^()\n]{{1,40}}\))?(?:[ \t]+\[[^\[\]\n]{{1,60}}\])?)\.(?=\s|$)")
 HONORIFIC_STOP_RE = re.compile(rf"^(?:Mr|Ms|Mrs|Miss|Dr)\.[ \t]+{_CAPS_NAME}(?:[ \t]+of[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?)?$")
+MARKUP_RE = re.compile(r"(?:>>+|\*\*|__)[ \t]*")
 SEPARATOR_RE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$", re.M)
 PLACEHOLDER_RE = re.compile(
     r"^(?:(?:senior|another|second|third|unidentified|unknown)\s+)?(?:[\w.]+\s+){0,3}"
@@ -59,7 +63,7 @@ class Label:
     label: str  # the label's words as printed, without the colon or full stop that ends it
     start: int  # start of the label (line start, after indentation)
     body_start: int  # first character after the label's delimiter
-    form: str = "colon"  # colon | stop | q | answer | line
+    form: str = "colon"  # colon | stop | q | answer | line | caption
 
 
 def strip_parentheticals(label: str) -> str:
@@ -71,7 +75,7 @@ def drop_leading_the(core: str) -> str:
     """ "The President" -> "President", "The PRESIDING OFFICER" -> "PRESIDING OFFICER" (an office
     after "The"); anything else unchanged."""
     words = core.split()
-    if len(words) >= 2 and words[0] in ("The", "THE") and words[1][:1].isupper():
+    if len(words) >= 2 and words[0] in ("The", "THE", "Le", "LE", "La", "LA", "Les", "LES") and words[1][:1].isupper():
         return " ".join(words[1:])
     return core
 
@@ -85,9 +89,16 @@ def is_shouted(text: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
+def unmarked(label: str) -> str:
+    """A label without the markup around it: "**GOVERNOR MARRACK" -> "GOVERNOR MARRACK", ">> MODERATOR"."""
+    return label.strip().lstrip(MARKUP_CHARS).rstrip(MARKUP_CHARS)
+
+
 def is_label(label: str) -> bool:
     """True if `label` (the text before a line-start colon) reads as a speaker label."""
-    text = label.strip()
+    text = unmarked(label)
+    if NUMBERED_SPEAKER_RE.match(text):
+        return True
     if text.startswith("[") and text.endswith("]") and text.count("[") == 1:
         inner = text[1:-1].strip()
         return bool(PLACEHOLDER_RE.match(inner)) or is_label(inner)
@@ -104,6 +115,10 @@ def is_label(label: str) -> bool:
     shouted = is_shouted(core)
     if core.count(",") > (2 if shouted else 1):
         return False
+    if "," in core and not shouted:
+        head, tail = core.split(",", 1)
+        if len(tail.split()) <= 12 and len(head.split()) >= 2 and is_label(head):
+            return True  # "Mme Aurélie DESCHANEL-VOSS, directrice des Affaires consulaires": any words may say the office
     low = core.lower().rstrip(".")
     words = core.split()
     lows = {w.lower().strip(",.") for w in words}
@@ -115,8 +130,9 @@ def is_label(label: str) -> bool:
         return True
     if len(words) > (MAX_SHOUTED_LABEL_WORDS if shouted else MAX_LABEL_WORDS) or not words[0][:1].isalpha():
         return False
-    if len(words) == 1 and not core.isupper() and not CAMEL_RE.match(core):
-        return False  # one Title-case word ("Canada:") is a heading; one-word labels are shouted
+    if len(words) == 1 and not core.isupper() and not CAMEL_RE.match(core) \
+            and core.lower().rstrip(".") not in ROLE_ONLY_WORDS | ANONYMOUS_HEADS:
+        return False  # one Title-case word ("Canada:") is a heading; one-word labels are shouted or offices
     capitalised = 0
     for word in words:
         bare = word.strip(",.")
@@ -124,12 +140,12 @@ def is_label(label: str) -> bool:
             return False  # "Stage 2:", "Item 1:", "COVID-19:"
         if TOKEN_RE.match(word):
             capitalised += 1
-        elif word.lower().rstrip(",") not in CONNECTORS:
+        elif word.lower().rstrip(",") not in CONNECTORS and word.lower().rstrip(",") not in LABEL_LOWER_WORDS:
             return False
     if words[0].lower() in CONNECTORS or not TOKEN_RE.match(words[0]):
         return False
-    if not TOKEN_RE.match(words[-1]) or words[-1].endswith(","):
-        return False
+    if (not TOKEN_RE.match(words[-1]) and words[-1].lower() not in LABEL_LOWER_WORDS) or words[-1].endswith(","):
+        return False  # "..., Editor in Chief of Ogonyok magazine" may end lower-case
     return capitalised * 2 >= len(words)
 
 
@@ -153,7 +169,7 @@ def _colon_label(text: str, pos: int, line_end: int) -> tuple[str, int] | None:
             after = text[i + 1] if i + 1 < len(text) else "\n"
             if not label:
                 return None
-            if not after.isspace():
+            if not after.isspace() and after not in "—–*_":  # "The President:—and the question", "**X:**"
                 # "OBRADOR:Buenos días." only for a label in capitals; never "10:30", "http://"
                 if not (is_shouted(strip_parentheticals(label)) and (after.isalpha() or after in "\"“¿¡")):
                     return None
@@ -162,6 +178,22 @@ def _colon_label(text: str, pos: int, line_end: int) -> tuple[str, int] | None:
                 return None  # a roster line: "President: Mr. Dang ........ (Viet Nam)"
             return label, i + 1
     return None
+
+
+def _is_heading(label: str, rest: str, text: str, line_end: int, end: int) -> bool:
+    """A heading with a colon ("COVID-19: National Plan", "Macquarie Electorate: Bushfires"): a
+    short title-case phrase ends the line, and text follows on the next lines (for a one-word
+    phrase: a speaker's label follows, and the heading is not a speaker's office or name in capitals)."""
+    words = rest.split()
+    if not 1 <= len(words) <= 20 or rest.rstrip()[-1:] in ".?!,;:—–-\"”'’)":
+        return False
+    if not all(w[:1].isupper() or w.lower() in CONNECTORS or w[:1].isdigit() for w in words):
+        return False
+    following = _next_line(text, line_end, end)
+    if len(words) == 1:
+        return (len(label.split()) >= 2 and not is_shouted(label) and bool(following)
+                and starts_with_label(following))
+    return bool(following)
 
 
 def _next_line(text: str, pos: int, end: int) -> str:
@@ -179,6 +211,17 @@ def _candidates(text: str, start: int, end: int) -> tuple[list[Label], list[Labe
     for match in LINE_START_RE.finditer(text, start, end):
         pos = match.end()
         line_end = _line_end(text, pos, end)
+        markup = MARKUP_RE.match(text, pos, line_end)
+        if markup:  # "**GOVERNOR MARRACK:**", ">> MODERATOR:": the label starts at the markup
+            colon = _colon_label(text, markup.end(), line_end)
+            if colon and is_label(colon[0]):
+                body = colon[1]
+                while body < line_end and text[body] in "*_":
+                    body += 1
+                found.append(Label(text[pos:colon[1] - 1], pos, body, "colon"))
+            elif text.startswith(">>", pos):
+                found.append(Label(">>", pos, pos + 2, "caption"))  # live captions: a voice nobody named
+            continue
         q = Q_RE.match(text, pos, line_end + 1)
         if q and not text.startswith("Q&A", pos):
             found.append(Label("Q", pos, q.end(), "q"))
@@ -188,7 +231,8 @@ def _candidates(text: str, start: int, end: int) -> tuple[list[Label], list[Labe
             found.append(Label("A", pos, a.end(), "answer"))
             continue
         colon = _colon_label(text, pos, line_end)
-        if colon and is_label(colon[0]):
+        if colon and is_label(colon[0]) and not _is_heading(colon[0], text[colon[1]:line_end], text, line_end, end) \
+                and not STAGE_DIRECTION_RE.match(text[colon[1]:line_end].strip()):
             found.append(Label(colon[0], pos, colon[1], "colon"))
             continue
         stop = STOP_RE.match(text, pos, line_end + 1)
@@ -221,6 +265,9 @@ def find_labels(text: str, start: int = 0, end: int | None = None) -> list[Label
         labels.extend(lab for lab in found if lab.form == "answer")
     if len(stops) >= 2:
         labels.extend(stops)
+        if sum(HONORIFIC_STOP_RE.match(lab.label) is not None for lab in stops) >= 2:
+            # the Congressional Record's manner: lines "Office: names" are lists, not turns
+            labels = [lab for lab in labels if lab.form != "colon" or QUESTION_HEAD_RE.match(unmarked(lab.label))]
     elif stops and any(lab.form == "q" for lab in found):
         labels.extend(stops)  # "THE PRESIDENT." once, between "Q." questions
     else:
@@ -231,7 +278,62 @@ def find_labels(text: str, start: int = 0, end: int | None = None) -> list[Label
         repeats = max(Counter(lab.label for lab in lines).values()) >= 2
         if repeats or SEPARATOR_RE.search(text, start, end):
             labels.extend(lines)
+    titled = _titled_stops(text, start, end)
+    if len(titled) >= 3 and colon_count < len(titled) and not stops:
+        counts = Counter(lab.label for lab in titled)
+        asked = any(lab.form == "q" for lab in labels)  # "Q." and "The President." take turns
+        if sum(n >= 2 for n in counts.values()) >= (1 if asked else 2):
+            taken = {lab.start for lab in labels}
+            labels.extend(lab for lab in titled if lab.start not in taken)
+    labels.extend(_mid_line(text, start, end, labels))
     return sorted(labels, key=lambda lab: lab.start)
+
+
+TITLED_STOP_RE = re.compile(
+    r"(?P<label>The (?:Vice )?President|The (?:Attorney General|Secretary(?: of (?:the )?[A-Z][a-z]+)?|"
+    r"Press Secretary|Chairman|Moderator)|"
+    r"(?:(?:Mr|Ms|Mrs|Miss|Dr)\.|President|Governor|Senator|Vice President|Secretary|Ambassador|General)"
+    r"[ \t]+[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z][a-z]+[ \t]+[A-Z][a-z'’]+)\.[ \t]+(?=[A-Z\"“‘'])")
+
+
+def _titled_stops(text: str, start: int, end: int) -> list[Label]:
+    """Mixed-case labels ended by a full stop at line starts ("Jim Lehrer. Good evening",
+    "Governor Clinton. I think ..."): kept only when several of them repeat (see `find_labels`)."""
+    found = []
+    for match in LINE_START_RE.finditer(text, start, end):
+        stop = TITLED_STOP_RE.match(text, match.end(), end)
+        if stop and is_label(stop.group("label")):
+            found.append(Label(stop.group("label"), match.end(), stop.end() - 1, "stop"))
+    return found
+
+
+# Labels known everywhere, found even inside a line when a transcript lost its line breaks
+# ("... good morning.PM: Good morning.HOST: ...").
+COMMON_SHOUTED = ("PRIME MINISTER", "THE PRESIDENT", "PM", "HOST", "JOURNALIST", "QUESTION", "PRESENTER",
+                  "INTERVIEWER", "REPORTER", "CALLER")
+
+
+def _mid_line(text: str, start: int, end: int, labels: list[Label]) -> list[Label]:
+    """Labels that start inside a line, right after the end of a sentence: a label this document
+    uses at line starts, in capitals, or one of the common ones ("PM:", "HOST:")."""
+    known = {lab.label for lab in labels if lab.form in ("colon", "stop") and is_shouted(strip_parentheticals(lab.label))}
+    known |= set(COMMON_SHOUTED)
+    known = {k for k in known if len(k) >= 2}
+    if not known:
+        return []
+    pattern = re.compile(r"(?<=[.?!…\"”’)\-—–])[ \t]*(?P<label>" + "|".join(
+        re.escape(k) for k in sorted(known, key=len, reverse=True)) + r")(?P<delim>[:.])[ \t]*(?=[\S])")
+    taken = {lab.start for lab in labels}
+    found = []
+    for match in pattern.finditer(text, start, end):
+        at = match.start("label")
+        line_start = text.rfind("\n", 0, at) + 1
+        if at in taken or not text[line_start:at].strip():
+            continue  # at a line start: found already
+        if match.group("delim") == "." and match.group("label") not in {lab.label for lab in labels}:
+            continue  # "... the PM." ends a sentence; a full stop marks a label only where the document uses it
+        found.append(Label(match.group("label"), at, match.end("delim"), "colon"))
+    return found
 
 
 def starts_with_label(line: str) -> bool:
@@ -240,7 +342,7 @@ def starts_with_label(line: str) -> bool:
     if Q_RE.match(line) and not line.startswith("Q&A"):
         return True
     colon = _colon_label(line, 0, len(line))
-    if colon and is_label(colon[0]):
-        return True
+    if colon and is_label(colon[0]) and not _is_heading(colon[0], line[colon[1]:], line, len(line), len(line)):
+        return True  # (a title "Live Captions: Joint Press Availability of ..." is no label)
     stop = STOP_RE.match(line)
     return bool(stop and _stop_is_label(stop.group("label")))

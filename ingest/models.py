@@ -69,6 +69,8 @@ class Document:
     turns: list[Turn] = field(default_factory=list)
     page_starts: list[int] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    source_meta: dict[str, Any] = field(default_factory=dict)  # the source's own metadata, as read
+    parser: str = ""  # the structure parser's version that produced `turns`
 
     def page_at(self, offset: int) -> int | None:
         """1-based PDF page holding character `offset`, or None for non-paged documents."""

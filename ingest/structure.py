@@ -20,6 +20,11 @@ from ingest.turns import TurnContext, is_label, normalise_person, read_label, sp
 
 ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
+PARSER_VERSION = "2"
+"""Bumped when the structure parser changes what it finds (turns, speakers, roles): stored
+documents of an older version are parsed again by `rag reindex`, and their files by the next
+`rag ingest` that names them."""
+
 # --- page furniture -------------------------------------------------------------------------
 TOP_FURNITURE_RE = re.compile(
     r"^(?:UNITED24\b.*|.*\bMake a charitable donation in support of Ukraine!?"
@@ -76,6 +81,7 @@ PLACE_LINE_RE = re.compile(
 )
 NOT_PLACE_WORDS = frozenset("good thank thanks hello ladies friends colleagues mr mrs ms madam dear excellencies "
                             "question questions transcript speech interview statement remarks".split())
+TITLE_FIRST_WORDS = frozenset("transcript speech interview statement remarks".split())  # "Interview with ..."
 HEADER_NOTE_RE = re.compile(r"^(?:E\s*&\s*O\s*E\b.*|(?:-\s*)?PROOF ONLY|CHECK AGAINST DELIVERY|"
                             r"\d{1,2}[:.]\d{2}\s*(?:[AaPp]\.?\s?[Mm]\.?)?(?:\s+[A-Z]{2,4})?|"
                             r"\*?\s*(?:EMBARGOED|Embargoed)\b.*)$", re.I)
@@ -223,7 +229,7 @@ def _same_title(a: str, b: str) -> bool:
 def _looks_like_title(line: str) -> bool:
     words = line.split()
     return (4 <= len(words) <= 60 and not line.endswith((".", ":", ",", ";", "!", "?")) and line[:1].isupper()
-            and words[0].lower().strip(",") not in NOT_PLACE_WORDS)
+            and words[0].lower().strip(",") not in NOT_PLACE_WORDS - TITLE_FIRST_WORDS)
 
 
 def read_header(text: str, known_title: str | None = None) -> Header:
@@ -422,4 +428,38 @@ def parse_document(raw: RawDocument) -> Document:
         turns=turns,
         page_starts=_remap_pages(raw.page_starts, start, end),
         extra=extra,
+        source_meta=dict(meta),
+        parser=PARSER_VERSION,
     )
+
+
+
+def reparse(doc: Document) -> Document:
+    """The stored document parsed again by this version of the parser, from its stored text and
+    the metadata its source gave (for documents stored before that metadata was kept, what the
+    store holds: title, date, place, ..., and the speaker its role labels were given). Keeps its
+    id and source path; nothing of the stored text is lost (furniture was cut when it was stored)."""
+    kept = bool(doc.source_meta) or bool(doc.parser)  # a parser-versioned row kept its metadata, even {}
+    meta = dict(doc.source_meta) if kept else _stored_metadata(doc)
+    raw = RawDocument(text=doc.text, source_path=doc.source_path, origin=doc.doc_id, format=doc.format,
+                      metadata=meta, page_starts=list(doc.page_starts))
+    fresh = parse_document(raw)
+    fresh.doc_id, fresh.source_path = doc.doc_id, doc.source_path
+    if not kept:
+        fresh.source_meta = {}
+    return fresh
+
+
+def _stored_metadata(doc: Document) -> dict[str, Any]:
+    """Metadata rebuilt from what an older store kept about a document."""
+    meta: dict[str, Any] = {k: v for k, v in {
+        "title": doc.title, "date": doc.date, "place": doc.place, "source_url": doc.source_url,
+        "source": doc.source, "organisation": doc.organisation, "doc_number": doc.doc_number,
+    }.items() if v}
+    meta.update(doc.extra)
+    roles = {"pm", "prime minister", "the prime minister", "president", "the president"}
+    for turn in doc.turns:
+        if turn.speaker and not turn.is_question and (turn.label is None or turn.label.strip().lower() in roles):
+            meta["speaker"] = turn.speaker  # the record's speaker, as the old parser read it
+            break
+    return meta

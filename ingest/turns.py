@@ -20,9 +20,12 @@ from dataclasses import dataclass, field, replace
 
 from ingest.label_reading import SpeakerInfo, fix_case, normalise_person, read_label
 from ingest.label_words import CONNECTORS, DOC_SPEAKER_ROLES, NOT_SPEAKERS, PERSONAL_HONORIFICS, ROLE_ONLY_WORDS, ROLE_WORDS
-from ingest.labels import Label, find_labels, is_label, is_shouted, strip_parentheticals
+from ingest.labels import (
+    HONORIFIC_STOP_RE, Label, find_labels, is_label, is_shouted, strip_parentheticals, unmarked,
+)
 from ingest.models import Turn
 from ingest.offices import guess_country, holder
+from ingest.questioners import mark_questioners
 
 __all__ = ["Label", "SpeakerInfo", "TurnContext", "find_labels", "is_label", "normalise_person", "read_label",
            "resolve_speakers", "split_turns", "strip_parentheticals"]
@@ -37,6 +40,10 @@ ROLE_ALIASES = {"pm": "prime minister", "presidente": "president", "presidenta":
                 "premier ministre": "prime minister", "chairperson": "chair", "chairman": "chair",
                 "chairwoman": "chair"}
 HEADS_OF = {"president": "president", "prime minister": "prime minister"}
+GENERIC_OFFICES = frozenset({"president", "prime minister", "minister", "secretary", "chair", "chairman", "speaker",
+                             "governor", "director", "ambassador", "representative"})
+CHAIRS = frozenset({"presiding officer", "speaker pro tempore", "president pro tempore", "acting president pro tempore",
+                    "deputy speaker", "speaker", "chair", "deputy president", "chairman of committees"})
 
 
 @dataclass
@@ -58,6 +65,8 @@ def role_key(role: str | None) -> str:
         return ""
     key = " ".join(role.lower().replace(".", " ").split())
     key = re.sub(r"^the\s+", "", key)
+    key = re.sub(r"^minister (?:for|of) (?:the )?(\w+)$", r"\1 minister", key)  # "Minister for Defence"
+    key = key.replace(" of the ", " of ")  # "Chief of the Defence Force" = "Chief of Defence Force"
     return ROLE_ALIASES.get(key, key)
 
 
@@ -79,6 +88,18 @@ def title_people(title: str | None) -> list[tuple[str, str | None]]:
     people: list[tuple[str, str | None]] = []
     if not title:
         return people
+    # "... with Senator the Hon Marise Payne, Minister for Defence and Air Chief Marshal Mark Binskin, Chief of ..."
+    for segment in re.split(r"\s+(?:and|with|by|between|et|avec)\s+|;", title):
+        if "," not in segment:
+            continue
+        head, tail = (part.strip() for part in segment.split(",", 1))
+        honorific = re.search(r"\b(?:M\.|Mme|Mlle|Monsieur|Madame|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+[A-Z]", head)
+        if honorific:
+            head = head[honorific.start():]  # "Point de presse de M. Théo Arcambault" -> "M. Théo Arcambault"
+        person = _person_in(head)
+        if person and any(w.lower() in ROLE_WORDS for w in tail.split()) and len(tail.split()) <= 16:
+            people.append((person[0], tail.split(",")[0].strip()))
+    named = {name for name, _ in people}
     for match in TITLE_NAME_RE.finditer(title):
         for part in re.split(r"\s+(?:and|for)\s+", match.group(0)):
             # "President Aldis Kalnins of the Republic of Vestria": try the phrase, then shorter
@@ -86,7 +107,8 @@ def title_people(title: str | None) -> list[tuple[str, str | None]]:
             for candidate in [part] + [part[:c] for c in reversed(cuts)]:
                 person = _person_in(candidate)
                 if person:
-                    people.append(person)
+                    if person[0] not in named:
+                        people.append(person)
                     break
     return people
 
@@ -139,12 +161,80 @@ def _introduced_offices(text: str) -> dict[str, str]:
 def _expand_by_honorific(name: str, text: str) -> str:
     """A name as the document gives it in full after an honorific: roster "Pham" -> "Pham Binh
     Minh" from "His Excellency Mr. Pham Binh Minh, Deputy Prime Minister"."""
-    pattern = re.compile(r"\b(?:Mr|Ms|Mrs|Miss|Dr)\.?\s+" + re.escape(name) + r"((?:\s+[A-Z][\w'’-]+){1,3})\b")
+    pattern = re.compile(r"\b(?:Mr|Ms|Mrs|Miss|Dr)\.?[ \t]+" + re.escape(name) + r"((?:[ \t]+[A-Z][\w'’-]+){1,3})\b")
     longer = Counter(m.group(1).strip() for m in pattern.finditer(text)
                      if not {w.lower() for w in m.group(1).split()} & (ROLE_WORDS | NOT_SPEAKERS))
     if longer:
         return f"{name} {longer.most_common(1)[0][0]}"
     return name
+
+
+SELF_INTRODUCED = frozenset({"moderator", "host", "chair", "presenter", "interviewer", "spokesperson",
+                             "spokesman", "spokeswoman", "press secretary", "press officer"})
+SELF_INTRO_RE = re.compile(r"\b(?:I am|I'm|This is|My name is)\s+(?:(?:the\s+)?(?:[A-Z][a-z]+\s+){0,2}"
+                           r"(?:Spokesperson|Spokesman|Spokeswoman|Secretary|Officer|Moderator|Host)\s+)?"
+                           r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z]\.)*\s+[A-Z][\w'’-]+)\b")
+ROLE_TITLE_WORDS = r"(?:(?:the\s+)?(?:Hon(?:ourable)?\.?|Senator|Air Chief Marshal|Chief Marshal|Air Marshal|General|" \
+                   r"Admiral|Vice Admiral|Lieutenant General|Dr\.?|Mr\.?|Ms\.?|Mrs\.?|Professor)\s+)"
+
+
+def _role_variants(role: str) -> list[str]:
+    """Ways a text writes an office: "Defence Minister" = "Minister for Defence" = "Minister of Defence"."""
+    words = role.split()
+    variants = [role]
+    low = [w.lower() for w in words]
+    if len(words) == 2 and low[1] == "minister":
+        variants += [f"Minister for {words[0]}", f"Minister of {words[0]}"]
+    if len(words) >= 3 and low[0] == "minister" and low[1] in ("for", "of"):
+        variants.append(f"{' '.join(words[2:])} Minister")
+    if "of" in low:
+        i = low.index("of")
+        variants.append(" ".join(words[:i + 1] + ["the"] + words[i + 1:]))  # "Chief of the Defence Force"
+    return variants
+
+
+def _office_named_in_text(role: str, text: str) -> str | None:
+    """The person the text names with an office a label gives alone: "DEFENCE MINISTER:" after
+    "the Minister for Defence, Senator the Hon Marise Payne" is Marise Payne."""
+    if not role or len(role.split()) < 2:
+        return None
+    names: Counter[str] = Counter()
+    for variant in _role_variants(fix_case(role) if role.isupper() else role):
+        pattern = re.compile(r"\b(?i:" + re.escape(variant).replace(r"\ ", r"\s+") + r"),?[ \t]+" + ROLE_TITLE_WORDS
+                             + r"*(?P<name>[A-Z][a-z]+(?:[ \t]+[A-Z][a-z'’-]+){1,2})\b")
+        for match in pattern.finditer(text[:50000]):
+            name = match.group("name")
+            if name.split()[0].lower() not in ROLE_WORDS | NOT_SPEAKERS and name[0].isupper():
+                names[name] += 1
+    return names.most_common(1)[0][0] if names else None
+
+
+def _self_introductions(labels: list[Label], infos: list[SpeakerInfo], text: str) -> dict[str, str]:
+    """The names anonymous chairs give themselves: a "MODERATOR" whose turns (or the unlabelled
+    opening before the first label) say "I am Edwin Newman, moderator of ..." is Edwin Newman."""
+    found: dict[str, str] = {}
+    opening = text[:labels[0].start] if labels else ""
+    for i, (label, info) in enumerate(zip(labels, infos)):
+        key = role_key(info.role or (info.speaker if info.role_only else None))
+        if not (info.anonymous or info.role_only) or key not in SELF_INTRODUCED or key in found:
+            continue
+        end = labels[i + 1].start if i + 1 < len(labels) else len(text)
+        for body in (text[label.body_start:end], opening):
+            match = SELF_INTRO_RE.search(body[:3000])
+            if match:
+                found[key] = match.group("name")
+                break
+    return found
+
+
+def _in_document_form(name: str, text: str) -> str:
+    """A name as the document writes it with middle initials: "Gerald Ford" -> "Gerald R. Ford"."""
+    words = name.split()
+    if len(words) != 2:
+        return name
+    pattern = re.compile(rf"\b{re.escape(words[0])}\s+((?:[A-Z]\.\s*)+){re.escape(words[1])}\b")
+    forms = Counter(" ".join(m.group(1).split()) for m in pattern.finditer(text))
+    return f"{words[0]} {forms.most_common(1)[0][0]} {words[1]}" if forms else name
 
 
 def _known_names(ctx: TurnContext, infos: list[SpeakerInfo], text: str) -> list[str]:
@@ -162,17 +252,6 @@ def _known_names(ctx: TurnContext, infos: list[SpeakerInfo], text: str) -> list[
     return [n for n in names if len(n.split()) >= 2]
 
 
-def _interviewers(ctx: TurnContext) -> set[str]:
-    """Lower-cased words of the names a title gives after "Interview with/to", up to a comma:
-    "Interview with Kyle and Jackie O, KIIS FM" -> {"kyle", "jackie", "o"}."""
-    if not ctx.title:
-        return set()
-    match = re.search(r"\binterview(?:ed)?\s+(?:with|to|by)\s+([^,(]*)", ctx.title, re.I)
-    if not match:
-        return set()
-    return {w.lower() for w in re.findall(r"\b[A-Z][\w'’-]*", match.group(1).replace("’", "'"))}
-
-
 def _full_name_in_text(surname: str, text: str, role: str | None = None,
                        honorific_only: bool = False) -> str | None:
     """The most frequent "Firstname Surname" in `text` ("Barry O'Farrell" for "O'Farrell"):
@@ -181,13 +260,18 @@ def _full_name_in_text(surname: str, text: str, role: str | None = None,
     honorific ("MR. OKAFOR" after "I'm pleased to welcome Samuel Okafor")."""
     if not text or len(surname) < 2:
         return None
-    pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+" + re.escape(surname).replace("'", "['’]") + r"\b")
+    pattern = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+[A-Z]\.)*(?:\s+(?:[Ii]bn|[Bb]in|[Aa]l|[Dd]e|[Vv]an|[Vv]on|da|di))*)\s+"
+                         + re.escape(surname).replace("'", "['’]") + r"\b")
     firsts: Counter[str] = Counter()
     introduced: set[str] = set()
     role_words = {w.lower() for w in (role or "").split()} - {"the", "of"}
     for match in pattern.finditer(text):
-        first = match.group(1)
-        if first.lower() in ROLE_WORDS | NOT_SPEAKERS | PERSONAL_HONORIFICS | CONNECTORS:
+        after = text[match.end():match.end() + 30].split()
+        if after and after[0][:1].isupper() and after[0].lower().strip(",.;:") not in ROLE_WORDS \
+                and not text[match.end():match.end() + 1] in ",.;:":
+            continue  # inside a list of names ("Landrieu Lautenberg Leahy Levin"), not a first name
+        first = match.group(1)  # "Richard M." for "Richard M. Nixon"
+        if first.split()[0].lower() in ROLE_WORDS | NOT_SPEAKERS | PERSONAL_HONORIFICS | CONNECTORS:
             continue  # "The Albanese Government", "President Trump"
         firsts[first] += 1
         run = re.search(r"((?:[A-Za-z][\w'-]*[ \t]+){1,4})$", text[max(0, match.start() - 60):match.start()])
@@ -224,6 +308,17 @@ class _Resolver:
             self.global_roles.setdefault(role_key(ctx.main_role), ctx.main_speaker)
         self.roles: dict[str, str] = {}
         self.by_surname: dict[str, str] = {}
+        # "MR. CARTER." beside "THE PRESIDENT." in a debate: the record's speaker has a label of
+        # their own, so the office is somebody else's
+        main = _surname(ctx.main_speaker)
+        self.main_has_own_label = bool(main) and any(
+            _surname(i.surname or i.speaker) == main for i in infos
+            if i.speaker and not i.role_only and not i.is_question and not i.anonymous)
+        self.introduced = _self_introductions(labels, infos, text)
+        self.stop_labels = sum(label.form == "stop" and HONORIFIC_STOP_RE.match(label.label) is not None
+                               for label in labels) >= 2 and (
+            bool(ctx.title and re.search(r"congressional record|senate|house of representatives", ctx.title, re.I))
+            or any(role_key(i.role or i.speaker) in CHAIRS for i in infos if i.role_only or i.role))
         self.people_roles: dict[str, str] = {name: role for name, role in ctx.people if role}
         if ctx.main_speaker and ctx.main_role:
             self.people_roles.setdefault(ctx.main_speaker, ctx.main_role)
@@ -239,7 +334,8 @@ class _Resolver:
         if info.affiliation and _fold(info.affiliation) in self.members:
             listed = self.members[_fold(info.affiliation)]
             if _surname(listed) == _fold(surname) or _fold(listed.split()[0]) == _fold(surname):
-                return listed  # "Mr. Wu (China)" -> roster "Wu Haitao"
+                # "Mr. Wu (China)" -> roster "Wu Haitao"; a roster's "Dang" -> "Dang Dinh Quy" from the text
+                return _expand_by_honorific(listed, self.text) if len(listed.split()) == 1 else listed
         key = _surname(surname)
         if key in self.by_surname:
             return self.by_surname[key]  # resolved earlier in the document (by office and date)
@@ -248,7 +344,9 @@ class _Resolver:
         matches = {n for n in self.known if _surname(n) == key and len(n.split()) >= 2}
         if len(matches) == 1:
             return matches.pop()
-        if not matches and surname.lower() not in ROLE_WORDS | ROLE_ONLY_WORDS:
+        if not matches and surname.lower() not in ROLE_WORDS | ROLE_ONLY_WORDS and not self.stop_labels:
+            # not in the Congressional Record's manner: "Mr. COLEMAN." is not the "William Coleman"
+            # a senator quotes, and rolls of surnames read as first names
             return _full_name_in_text(surname, self.text, info.role, honorific_only=not info.role)
         return None
 
@@ -268,18 +366,33 @@ class _Resolver:
         key = role_key(role)
         if key in self.roles:
             return self.roles[key]
+        if key in CHAIRS:
+            return None  # chairs change during a sitting: a name given later is not this chair's
         if key in self.global_roles:
             return self.global_roles[key]
-        if self.ctx.main_speaker and key in DOC_SPEAKER_ROLES and (
-                not self.ctx.main_role or role_key(self.ctx.main_role).endswith(key)):
+        longer = {name for office, name in self.global_roles.items() if key and office.startswith(key + " ")}
+        if len(longer) == 1 and key not in GENERIC_OFFICES:
+            return longer.pop()  # "LE PORTE-PAROLE" = "M. Théo Arcambault, porte-parole du ministère ..."
+        main_may_hold = self.ctx.main_speaker and key in DOC_SPEAKER_ROLES and (
+            not self.ctx.main_role or role_key(self.ctx.main_role).endswith(key))
+        if main_may_hold and not self.main_has_own_label:
             return self.ctx.main_speaker
         if key in HEADS_OF and self.ctx.date:
             country = self.country()
-            if country:
-                return holder(country, HEADS_OF[key], self.ctx.date)
-        return None
+            found = holder(country, HEADS_OF[key], self.ctx.date) if country else None
+            if found:
+                return _in_document_form(found, self.text)
+        if main_may_hold:
+            return self.ctx.main_speaker  # named in a label of their own too, and no date says otherwise
+        if key in self.introduced:
+            return self.introduced[key]
+        return _office_named_in_text(role, self.text)
 
     def resolve(self, label: Label, info: SpeakerInfo) -> SpeakerInfo:
+        if info.anonymous and role_key(info.role) in self.introduced:
+            return replace(info, speaker=self.introduced[role_key(info.role)])  # "THE MODERATOR." = Edwin Newman
+        if info.anonymous and role_key(info.role) in self.roles:
+            return replace(info, speaker=self.roles[role_key(info.role)])  # "MODERATOR:" after "MODERATOR (Lise Anker)"
         if info.is_question or info.group or info.anonymous or not (info.speaker or info.role_only):
             return info
         if label.form == "answer":
@@ -300,6 +413,10 @@ class _Resolver:
                     self.by_surname[_surname(info.surname)] = holder_name
         if speaker and info.role and not info.role_only:
             self.roles[role_key(info.role)] = speaker
+            if label.form != "answer" and "(" in label.label:  # "MODERATOR (Lise Anker, ...)": the outside office too
+                outside = role_key(strip_parentheticals(unmarked(label.label)))
+                if outside and outside != role_key(info.role):
+                    self.roles.setdefault(outside, speaker)
             self.global_roles.setdefault(role_key(info.role), speaker)
         return replace(info, speaker=speaker, role=info.role or self.people_roles.get(speaker or ""))
 
@@ -321,29 +438,8 @@ def resolve_speakers(labels: list[Label], ctx: TurnContext, bodies: list[str], t
     _shorten_to_bare_labels(resolved)
     _roles_named_earlier(labels, resolved)
     _join_near_spellings(resolved)
-    _mark_interviewers(resolved, ctx, bodies)
-    _mark_closing_journalists(resolved, bodies)
+    mark_questioners(resolved, ctx, bodies)
     return resolved
-
-
-VOCATIVE_RE = re.compile(r"\b(?:Mr\.?|Madam|Madame)\s+(?:President|Prime Minister|Secretary|Speaker|Chairman)\b")
-
-
-def _mark_closing_journalists(infos: list[SpeakerInfo], bodies: list[str]) -> None:
-    """At a press conference (three questions or more), a reporter named by surname only who
-    only ever says a line to the principal ("Ms. Thomas: Thank you, Mr. President.") is a
-    journalist, not an official."""
-    if sum(i.is_question for i in infos) < 3:
-        return
-    said: dict[str, list[str]] = {}
-    for info, body in zip(infos, bodies):
-        if info.surname and info.speaker and not info.is_question and not info.role:
-            said.setdefault(info.speaker, []).append(body)
-    for name, lines in said.items():
-        if all(len(line) <= 200 and VOCATIVE_RE.search(line) for line in lines):
-            for info in infos:
-                if info.speaker == name:
-                    info.is_question = True
 
 
 def _roles_named_earlier(labels: list[Label], infos: list[SpeakerInfo]) -> None:
@@ -399,38 +495,6 @@ def _join_near_spellings(infos: list[SpeakerInfo]) -> None:
                 break
 
 
-def _mark_interviewers(infos: list[SpeakerInfo], ctx: TurnContext, bodies: list[str]) -> None:
-    """In interviews, the people who ask are questioners: those the title names after
-    "Interview with", and people labelled by name alone (no role) who ask questions in at least
-    3 of 20 of their turns (and at least 3 turns) and speak less per turn than the interviewee."""
-    if not ctx.is_interview:
-        return
-    named = _interviewers(ctx)
-    talk: Counter[str] = Counter()
-    turns: Counter[str] = Counter()
-    asks: Counter[str] = Counter()
-    for info, body in zip(infos, bodies):
-        if info.speaker and not info.is_question:
-            talk[info.speaker] += len(body)
-            turns[info.speaker] += 1
-            asks[info.speaker] += "?" in body
-    if not talk:
-        return
-    main = ctx.main_speaker if ctx.main_speaker in talk else talk.most_common(1)[0][0]
-    main_avg = talk[main] / turns[main]
-    questioners = {
-        name for name in talk
-        if name != main and (
-            bool({w.lower() for w in name.split()} & named)
-            or (turns[name] >= 3 and asks[name] * 20 >= turns[name] * 3
-                and talk[name] / turns[name] < 0.8 * main_avg)
-        )
-    }
-    for info in infos:
-        if info.speaker in questioners and not info.has_role:
-            info.is_question = True
-
-
 def split_turns(text: str, start: int, ctx: TurnContext) -> list[Turn]:
     """Speaker turns of ``text[start:]``. Text before the first label is an opening turn
     spoken by ``ctx.opening_speaker``; each turn's span is its body, stripped of whitespace."""
@@ -444,13 +508,24 @@ def split_turns(text: str, start: int, ctx: TurnContext) -> list[Turn]:
     opening_end = labels[0].start if labels else len(text)
     o_start, o_end = _strip(text, start, opening_end)
     if o_end > o_start and any(c.isalpha() for c in text[o_start:o_end]):  # not a lone "* * *"
-        role = ctx.main_role if ctx.opening_speaker and ctx.opening_speaker == ctx.main_speaker else None
-        turns.append(Turn(0, ctx.opening_speaker, None, False, o_start, o_end, role))
+        opening = text[o_start:o_end]
+        speaker = ctx.opening_speaker if _is_speech(opening) else None  # header lines are nobody's words
+        if speaker is None and _is_speech(opening):
+            intro = SELF_INTRO_RE.search(opening[:400])
+            speaker = intro.group("name") if intro else None  # "Good afternoon, I am Spokesperson Teodora Vell"
+        role = ctx.main_role if speaker and speaker == ctx.main_speaker else None
+        turns.append(Turn(0, speaker, None, False, o_start, o_end, role))
     roles = _roles_by_speaker(infos)
     for label, info, (b_start, b_end) in zip(labels, infos, bounds):
         role = None if info.is_question else (info.role or roles.get(info.speaker or ""))
         turns.append(Turn(len(turns), info.speaker, label.label, info.is_question, b_start, b_end, role))
     return turns
+
+
+def _is_speech(text: str) -> bool:
+    """True if `text` holds a spoken sentence (a line of five words or more ending in . ! ? or …),
+    not only header lines: "Defence Staff Headquarters" / "Press Room B" / "2:00 P.M."."""
+    return any(len(line.split()) >= 5 and line.rstrip()[-1:] in ".!?…\"”" for line in text.splitlines() if line.strip())
 
 
 def _roles_by_speaker(infos: list[SpeakerInfo]) -> dict[str, str]:

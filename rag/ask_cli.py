@@ -1,14 +1,16 @@
-"""`rag ask`: print an answer and its verified citations, as text or as JSON."""
+"""`rag ask`: print an answer and its verified citations, as text or as JSON, or export its quotes."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rag.answers import Answer
+from rag.json_shapes import answer_json, dumps
 
 if TYPE_CHECKING:
     from rag.library import Library
@@ -32,6 +34,14 @@ def ask_options(args: argparse.Namespace) -> dict[str, Any]:
 def run_ask(lib: "Library", args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Answer `args.question` and print it; 0 also when the statements don't answer it."""
     out = out or sys.stdout
+    fmt, dest = getattr(args, "export", None), getattr(args, "out", None)
+    if dest is not None and not fmt:
+        print("error: --out names the file for --export: add --export csl-json, ris, bibtex or markdown",
+              file=sys.stderr)
+        return 2
+    if dest is not None and not dest.parent.is_dir():
+        print(f"error: no folder {dest.parent} for --out {dest}: create it or choose another file", file=sys.stderr)
+        return 2
     try:
         answer = lib.ask(args.question, speaker=getattr(args, "speaker", None),
                          since=getattr(args, "since", None), until=getattr(args, "until", None),
@@ -40,11 +50,48 @@ def run_ask(lib: "Library", args: argparse.Namespace, out: TextIO | None = None)
     except RuntimeError as exc:  # e.g. the LLM answerer is not installed or its server is down
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if fmt:
+        code = export_quotes(lib, answer, fmt, dest, out)
+        if dest is None or code:
+            return code  # the export alone on stdout, so that it can be piped
     if getattr(args, "json", False):
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
+        print(dumps(answer_json(answer)), file=out)
     else:
         print(format_answer(answer), file=out)
     return 0
+
+
+def export_quotes(lib: "Library", answer: Answer, fmt: str, dest: Path | None, out: TextIO) -> int:
+    """Write the answer's verified quotes in `fmt` to `dest` (or `out`); say on stderr how many.
+    An abstained answer exports an empty list (`[]` in CSL-JSON) and says there was nothing to export."""
+    from rag.export import export, records
+
+    recs = records(answer, lib.document)
+    text = export(fmt, recs)
+    if dest is None:
+        out.write(text)
+        out.flush()
+    else:
+        try:
+            write_atomically(dest, text)
+        except OSError as exc:
+            print(f"error: cannot write {dest}: {exc.strerror or exc}; choose another --out", file=sys.stderr)
+            return 2
+    if not recs:
+        print("nothing to export: the indexed statements don't answer this (no verified quotes)", file=sys.stderr)
+    elif dest is not None:
+        print(f"wrote {len(recs)} quote{'s' if len(recs) != 1 else ''} as {fmt} to {dest}", file=sys.stderr)
+    return 0
+
+
+def write_atomically(dest: Path, text: str) -> None:
+    """`text` into `dest` through a temporary file beside it, so that a failed write leaves no half file."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def format_answer(answer: Answer, width: int = 100) -> str:

@@ -1,4 +1,4 @@
-"""The `rag` command line: ingest, search, show, remove, reindex, stats, check, backup, restore."""
+"""The `rag` command line: ingest, search, show, remove, reindex, stats, speakers, check, backup, restore."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from rag.settings import QUANTIZATIONS, Settings
+from rag.settings import QUANTIZATIONS, CollectionSettingsWarning, Settings
+
+EXPORT_FORMATS = ("csl-json", "ris", "bibtex", "markdown")  # rag.export.FORMATS, without importing it
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -81,11 +83,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
     p.add_argument("--llm-model", help="model name on that server")
     p.add_argument("--json", action="store_true", help="print the answer and citations as JSON")
+    p.add_argument("--export", choices=EXPORT_FORMATS, help="the verified quotes as CSL-JSON (Zotero), "
+                   "RIS, BibTeX or Markdown, on stdout or into --out")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the --export file here (the answer "
+                   "is then printed as usual)")
     _common(p)
 
-    p = sub.add_parser("serve", help="the web page")
+    from rag.compare_cli import add_compare_arguments, add_first_arguments
+
+    p = sub.add_parser("compare", help="what two to four speakers said on one topic, side by side")
+    add_compare_arguments(p)
+    _common(p)
+
+    p = sub.add_parser("first", help="who said a phrase or claim first: the earliest verified occurrences")
+    add_first_arguments(p)
+    _common(p)
+
+    p = sub.add_parser("serve", help="the web page, the REST API (/api) and the MCP server (/gradio_api/mcp/)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--api-token", metavar="TOKEN", help="require `Authorization: Bearer TOKEN` on every /api "
+                   "and MCP request (or $RAG_API_TOKEN, which `ps` does not show); the page stays open")
     _common(p)
 
     p = sub.add_parser("show", help="print a stored document")
@@ -109,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="documents, chunks, speakers, model")
     p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("speakers", help="who speaks in the collection: each person with the names the "
+                       "documents give them, roles, passages and dates")
+    p.add_argument("--json", action="store_true", help="print the identities as JSON")
+    p.add_argument("--all", action="store_true", help="also offices without a name, anonymous officials "
+                   "and group voices")
     _common(p)
 
     p = sub.add_parser("check", help="check that the store and the index agree")
@@ -144,10 +169,10 @@ def _settings(args: argparse.Namespace, progress: bool = True) -> Settings:
 
 
 def _print_hits(hits: list, as_json: bool) -> None:
-    from dataclasses import asdict
+    from rag.json_shapes import dumps, hits_json
 
     if as_json:
-        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        print(dumps(hits_json(hits)))
         return
     if not hits:
         print("no matching passages")
@@ -164,12 +189,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rag` console script; returns the exit code."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "ask" and getattr(args, "out", None) is not None and not getattr(args, "export", None):
+        parser.error("--out names the file for --export: add --export csl-json, ris, bibtex or markdown")
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         if args.command == "reindex":  # it recreates the collection with the settings asked for
-            from rag.server_store import CollectionSettingsWarning
-
             warnings.simplefilter("ignore", CollectionSettingsWarning)
         return _run(args)
 
@@ -177,8 +203,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: object = None, line: str | None = None) -> None:
     """Our own warnings as one `warning:` line; any other in Python's usual form."""
-    from rag.server_store import CollectionSettingsWarning
-
     if issubclass(category, CollectionSettingsWarning):
         print(f"warning: {message}", file=sys.stderr)
     else:
@@ -186,8 +210,9 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rag.library import Library, UnknownFilterValue
     from rag.lock import BusyError
+    from rag.model_files import ModelFilesError
+    from rag.remote import ServerError
     from rag.store import ModelMismatchError
 
     try:
@@ -196,7 +221,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "serve":
             from ui.app import serve
 
-            return serve(_settings(args, progress=False), host=args.host, port=args.port)
+            return serve(_settings(args, progress=False), host=args.host, port=args.port, token=args.api_token)
         if args.command == "restore":
             return _restore(args)
         if args.command == "eval":
@@ -204,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
 
             return run_eval(args)
         quiet = getattr(args, "quiet", False)
-        with Library(_settings(args, progress=not quiet), lock_wait=args.wait) as lib:
+        with _library(args, quiet) as lib:
             if args.command == "search":
                 hits = lib.search(args.query, k=args.k, speaker=args.speaker, since=args.since,
                                   until=args.until, source=args.source, mode=args.mode)
@@ -213,6 +238,10 @@ def _run(args: argparse.Namespace) -> int:
                 from rag.ask_cli import run_ask
 
                 return run_ask(lib, args)
+            elif args.command in ("compare", "first"):
+                from rag.compare_cli import run_compare, run_first
+
+                return (run_compare if args.command == "compare" else run_first)(lib, args)
             elif args.command == "show":
                 return _show(lib, args)
             elif args.command == "optimize":
@@ -233,6 +262,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"reindexed {n} chunks with {lib.embedder.name}")
             elif args.command == "stats":
                 _stats(lib, args.json)
+            elif args.command == "speakers":
+                _speakers(lib, args.json, args.all)
             elif args.command == "check":
                 return _check(lib, args)
             elif args.command == "backup":
@@ -242,9 +273,30 @@ def _run(args: argparse.Namespace) -> int:
                          " (store only: `rag reindex` rebuilds the server's collection after a restore)")
                       + f" to {args.dir}")
         return 0
-    except (UnknownFilterValue, ModelMismatchError, ValueError, BusyError, FileNotFoundError) as exc:
+    # ValueError includes rag.library.UnknownFilterValue, not imported here: a command that a
+    # running `rag serve` answers needs none of the library's imports
+    except (ModelMismatchError, ModelFilesError, ValueError, BusyError, FileNotFoundError, ServerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _library(args: argparse.Namespace, quiet: bool) -> "object":
+    """The data dir's Library; for search, ask, show, stats and speakers while a `rag serve` holds its embedded
+    index, the server instead (`rag.remote.RemoteLibrary`: same calls, same results)."""
+    from rag.remote import COMMANDS
+
+    settings = _settings(args, progress=not quiet)
+    if args.command in COMMANDS and not settings.qdrant_url:
+        from rag.serve_file import running_server
+
+        server = running_server(settings.data_dir)
+        if server is not None:
+            from rag.remote import RemoteLibrary
+
+            return RemoteLibrary(server)
+    from rag.library import Library
+
+    return Library(settings, lock_wait=args.wait)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -294,14 +346,14 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _show(lib: "object", args: argparse.Namespace) -> int:
-    from dataclasses import asdict
+    from rag.json_shapes import document_json, dumps
 
     doc = lib.document(args.doc_id)  # type: ignore[attr-defined]
     if doc is None:
         print(f"error: no document {args.doc_id!r}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(asdict(doc), ensure_ascii=False, indent=2, default=str))
+        print(dumps(document_json(doc)))
         return 0
     for label, value in (("id", doc.doc_id), ("title", doc.title), ("date", doc.date), ("place", doc.place),
                          ("speakers", ", ".join(doc.speakers)), ("source", doc.source),
@@ -316,7 +368,9 @@ def _show(lib: "object", args: argparse.Namespace) -> int:
 def _stats(lib: "object", as_json: bool) -> None:
     info = lib.stats()  # type: ignore[attr-defined]
     if as_json:
-        print(json.dumps(info, indent=2, ensure_ascii=False))
+        from rag.json_shapes import dumps
+
+        print(dumps(info))
         return
     print(f"documents: {info['documents']}   chunks: {info['chunks']}   speakers: {info['speakers']}")
     print(f"dates: {info['date_min']} … {info['date_max']}")
@@ -324,6 +378,33 @@ def _stats(lib: "object", as_json: bool) -> None:
           f"({info['index']['points']} points)")
     for row in info["top_speakers"]:
         print(f"  {row['chunks']:>6}  {row['speaker']}")
+    if info.get("outdated_structure"):
+        print(f"{info['outdated_structure']['documents']} documents were parsed by an older structure parser: "
+              f"{info['outdated_structure']['fix']}")
+
+
+def _speakers(lib: "object", as_json: bool, everyone: bool) -> None:
+    from rag.json_shapes import dumps, speakers_json
+
+    people = speakers_json(lib.speakers(), everyone)  # type: ignore[attr-defined]
+    if as_json:
+        print(dumps(people))
+        return
+    if not people:
+        print("no speakers yet: ingest some documents first")
+        return
+    for p in people:
+        dates = f"{p['first'] or '?'} … {p['last'] or '?'}"
+        other = [a for a in p["aliases"] if a != p["speaker"]]
+        line = f"{p['passages']:>6}  {p['speaker']}"
+        if p["kind"] != "person":
+            line += f" [{p['kind']}]"
+        line += f"  ·  {p['documents']} doc{'s' * (p['documents'] != 1)}, {dates}"
+        if p["roles"]:
+            line += f"  ·  {'; '.join(p['roles'][:3])}"
+        print(line)
+        if other:
+            print(f"          also: {', '.join(other)}")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ all three see the same text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from ingest.models import Chunk, Document
@@ -74,8 +74,31 @@ def contextualise(text: str, ctx: PassageContext | None) -> str:
     return f"{header}\n\n{text}" if header else text
 
 
-def passage_context(doc: "Document", chunk: "Chunk", question: str | None = None) -> PassageContext:
-    """The context of one stored chunk: its document's title, date and place, the chunk's
-    speaker and role (from its turn); `question` is the question it answers."""
-    return PassageContext(title=doc.title, speaker=chunk.speaker, role=chunk.role,
+def passage_context(doc: "Document", chunk: "Chunk") -> PassageContext:
+    """What the document says about a passage: its title, date and place, its speaker and role,
+    and, for an answer, the journalist's question its turn follows."""
+    question = None
+    if not chunk.is_question and 0 < chunk.turn < len(doc.turns) + 1:
+        turns = {t.index: t for t in doc.turns}
+        before = turns.get(chunk.turn - 1)
+        if before is not None and before.is_question:
+            question = doc.text[before.char_start:before.char_end]
+    speaker = None if chunk.is_question else chunk.speaker
+    return PassageContext(title=doc.title, speaker=speaker, role=None if chunk.is_question else chunk.role,
                           date=doc.date, place=doc.place, question=question)
+
+
+def fitted_header(ctx: PassageContext, text: str, count_tokens: Callable[[str], int] | None,
+                  max_tokens: int) -> str:
+    """The context header shortened until header and passage fit the model's window together:
+    the question is cut shorter, then the title goes, then the question. The passage is never cut."""
+    candidates = [ctx]
+    if ctx.question:
+        candidates += [replace(ctx, question=short_question(ctx.question, 20))]
+    candidates += [replace(c, title=None) for c in list(candidates)]
+    candidates += [replace(ctx, title=None, question=None)]
+    for candidate in candidates:
+        header = context_header(candidate)
+        if count_tokens is None or not header or count_tokens(f"{header}\n\n{text}") <= max_tokens:
+            return header
+    return ""

@@ -393,7 +393,7 @@ class ExtractiveAnswerer:
         about the OSCE?"): his own sentences rarely contain his name."""
         queries = [question] + ([topic] if topic else [])
         missing = self._vectors.missing(c.text for c in cands)
-        vectors = self.embedder.embed(queries + missing)
+        vectors = self.embedder.embed_queries(queries + missing)  # the light encoder, no torch
         q, t = vectors[0], vectors[1] if topic else None
         self._vectors.put(missing, vectors[len(queries):])
         for c in cands:

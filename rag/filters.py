@@ -1,16 +1,14 @@
-"""Search filters (speaker, dates, source) as llama-index MetadataFilters over the shared payload."""
+"""Search filters (speaker, dates, source) as payload conditions over the shared layout, and as the
+llama-index MetadataFilters the server store takes (llama-index is imported only for those)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from llama_index.core.vector_stores.types import (
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-)
+if TYPE_CHECKING:
+    from llama_index.core.vector_stores.types import MetadataFilters
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -37,6 +35,16 @@ def date_bounds(value: str) -> tuple[int, int]:
     return int(f"{year}0101"), int(f"{year}1231")
 
 
+@dataclass(frozen=True)
+class Condition:
+    """One payload condition, `key` `operator` `value`; the operators are llama-index's
+    FilterOperator values ("==", "!=", "in", ">", ">=", "<", "<="), so either kind translates alike."""
+
+    key: str
+    operator: str
+    value: Any
+
+
 @dataclass
 class SearchFilters:
     """What the user narrowed the search to; speaker and source values are exact payload keys."""
@@ -48,24 +56,35 @@ class SearchFilters:
     doc_ids: list[str] | None = None
     answers_only: bool = False
 
-    def to_metadata_filters(self) -> MetadataFilters | None:
-        """The llama-index filter both vector stores translate into a Qdrant filter."""
-        items: list[MetadataFilter] = []
+    def conditions(self) -> list[Condition]:
+        """The payload conditions that must all hold (empty: no filter)."""
+        items: list[Condition] = []
         if self.speakers:
-            items.append(MetadataFilter(key="speaker_key", operator=FilterOperator.IN,
-                                        value=[s.lower() for s in self.speakers]))
+            items.append(Condition("speaker_key", "in", [s.lower() for s in self.speakers]))
         if self.sources:
-            items.append(MetadataFilter(key="source", operator=FilterOperator.IN, value=list(self.sources)))
+            items.append(Condition("source", "in", list(self.sources)))
         if self.doc_ids:
-            items.append(MetadataFilter(key="doc_id", operator=FilterOperator.IN, value=list(self.doc_ids)))
+            items.append(Condition("doc_id", "in", list(self.doc_ids)))
         if self.since:
-            items.append(MetadataFilter(key="date_to", operator=FilterOperator.GTE,
-                                        value=date_bounds(self.since)[0]))
+            items.append(Condition("date_to", ">=", date_bounds(self.since)[0]))
         if self.until:
-            items.append(MetadataFilter(key="date_from", operator=FilterOperator.LTE,
-                                        value=date_bounds(self.until)[1]))
+            items.append(Condition("date_from", "<=", date_bounds(self.until)[1]))
         if self.answers_only:
-            items.append(MetadataFilter(key="role", operator=FilterOperator.EQ, value="answer"))
+            items.append(Condition("role", "==", "answer"))
+        return items
+
+    def to_metadata_filters(self) -> "MetadataFilters | None":
+        """The same conditions as a llama-index filter (for the llama-index vector stores)."""
+        items = self.conditions()
         if not items:
             return None
-        return MetadataFilters(filters=items, condition=FilterCondition.AND)
+        from llama_index.core.vector_stores.types import (
+            FilterCondition,
+            FilterOperator,
+            MetadataFilter,
+            MetadataFilters,
+        )
+
+        return MetadataFilters(filters=[MetadataFilter(key=c.key, operator=FilterOperator(c.operator),
+                                                       value=c.value) for c in items],
+                               condition=FilterCondition.AND)

@@ -11,11 +11,13 @@ from typing import Callable, Iterable
 
 from ingest.chunking import chunk_document
 from ingest.models import Chunk, Document, ReadError
-from ingest.readers import ReadLimits, iter_files, read_file
-from ingest.structure import parse_document
+from ingest.jsonl import count_records
+from ingest.readers import ReadLimits, file_format, iter_files, read_file
+from ingest.structure import PARSER_VERSION, parse_document
 from rag.embedding import Embedder
 from rag.index import VectorStore
-from rag.nodes import chunk_to_node, point_id
+from rag.context import fitted_header, passage_context
+from rag.nodes import chunk_to_node, index_text, point_id
 from rag.progress import Progress
 from rag.store import Store
 
@@ -60,6 +62,21 @@ class IngestReport:
 
 BATCH_CHUNKS = 256
 """Chunks embedded and written together (the unit of durability and of progress)."""
+
+
+def embedded_nodes(items: Iterable[tuple[Document, Chunk]], embedder: Embedder, context: bool = True) -> list:
+    """Index nodes of chunks with their vectors: each chunk with its context header (speaker,
+    role, place, date, title, the question it answers; `rag.context`) fitted into the model's
+    window, embedded as the index will hold it (`index_text`)."""
+    nodes = []
+    for doc, chunk in items:
+        header = (fitted_header(passage_context(doc, chunk), chunk.text, embedder.count_tokens,
+                                embedder.max_tokens) if context else "")
+        nodes.append(chunk_to_node(doc, chunk, context=header))
+    vectors = embedder.embed([index_text(n) for n in nodes])
+    for node, vector in zip(nodes, vectors):
+        node.embedding = vector.tolist()
+    return nodes
 
 
 def content_hash(doc: Document) -> str:
@@ -113,8 +130,9 @@ class Ingestor:
                  limits: ReadLimits | None = None, target_tokens: int = 180,
                  overlap_sentences: int = 1, batch_chunks: int = BATCH_CHUNKS,
                  progress: Callable[[], Progress] | None = None,
-                 pause: Callable[[], object] | None = None) -> None:
+                 pause: Callable[[], object] | None = None, context: bool = True) -> None:
         self.store, self.vectors, self.embedder = store, vectors, embedder
+        self.context = context  # index each passage with its context header
         self.limits = limits or ReadLimits()
         self.target_tokens, self.overlap = target_tokens, overlap_sentences
         self.batch_chunks = batch_chunks
@@ -131,20 +149,47 @@ class Ingestor:
                               overlap_sentences=self.overlap)
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
-        """Ingest files and folders; returns the report (errors included, never raises for bad input)."""
+        """Ingest files and folders; returns the report (errors included, never raises for bad input).
+
+        With a visible progress bar the files are listed and their documents counted first
+        (`expected_documents`), so that the bar shows the share done and the time left."""
         start = time.perf_counter()
         self.report.recovered = self.recover()
-        with self.progress_factory() as bar:
+        items = [(root, item) for root in paths for item in iter_files([root])]
+        bar = self.progress_factory()
+        expected: dict[Path, int] = {}
+        if bar.enabled:
+            expected = {item: self.expected_documents(item) for _, item in items if not isinstance(item, ReadError)}
+            bar.total = sum(expected.values())
+        with bar:
             self._bar = bar
-            for root in paths:
-                for item in iter_files([root]):
-                    if isinstance(item, ReadError):
-                        self._fail(str(item))
-                        continue
-                    self._ingest_file(item, item.relative_to(root).as_posix() if root.is_dir() else item.name)
+            for root, item in items:
+                if isinstance(item, ReadError):
+                    self._fail(str(item))
+                    continue
+                mark = bar.docs + expected.get(item, 0)
+                self._ingest_file(item, item.relative_to(root).as_posix() if root.is_dir() else item.name)
+                bar.settle(mark)  # records that failed or were skipped count as handled
             self._flush()
         self.report.seconds = time.perf_counter() - start
         return self.report
+
+    def expected_documents(self, path: Path) -> int:
+        """How many documents `path` will count for, before reading it: what the store holds for a
+        file unchanged since its last ingest (same parser, size and mtime: `_ingest_file` skips it
+        so), the records of a corpus file (.jsonl, .jsonl.gz), else 1."""
+        try:
+            st = path.stat()
+            key = str(path.resolve())
+        except OSError:
+            return 1
+        prev = self.store.source_state(key)
+        if (prev is not None and prev["parser"] == PARSER_VERSION and prev["size"] == st.st_size
+                and prev["mtime_ns"] == st.st_mtime_ns):
+            return len(self.store.doc_ids_for_source(key))
+        if file_format(path) == "jsonl":
+            return count_records(path)
+        return 1
 
     def _fail(self, message: str) -> None:
         self.report.failed += 1
@@ -159,6 +204,8 @@ class Ingestor:
             self._fail(f"{path}: cannot read ({exc.strerror}); check the path and permissions")
             return
         prev = self.store.source_state(key)
+        if prev is not None and prev["parser"] != PARSER_VERSION:
+            prev = None  # read by an older parser: parse it again (unchanged documents are not re-embedded)
         if prev is not None and prev["size"] == st.st_size and prev["mtime_ns"] == st.st_mtime_ns:
             self._unchanged_file(key)
             return
@@ -168,7 +215,7 @@ class Ingestor:
             self._fail(f"{path}: cannot read ({exc.strerror}); check the path and permissions")
             return
         if prev is not None and prev["sha256"] == sha:
-            self.store.set_source(key, st.st_size, st.st_mtime_ns, sha)
+            self.store.set_source(key, st.st_size, st.st_mtime_ns, sha, PARSER_VERSION)
             self._unchanged_file(key)
             return
         seen: set[str] = set()
@@ -211,7 +258,7 @@ class Ingestor:
             for doc_id in gone:
                 self.store.delete_document(doc_id)
                 self.report.removed += 1
-        self.store.set_source(key, st.st_size, st.st_mtime_ns, sha)
+        self.store.set_source(key, st.st_size, st.st_mtime_ns, sha, PARSER_VERSION)
 
     def _unchanged_file(self, key: str) -> None:
         count = len(self.store.doc_ids_for_source(key))
@@ -243,13 +290,8 @@ class Ingestor:
         pending, self._pending = self._pending, []
         texts = [c.text for p in pending for c in p.chunks]
         t0 = time.perf_counter()
-        vectors = self.embedder.embed(texts)
+        nodes = embedded_nodes([(p.doc, c) for p in pending for c in p.chunks], self.embedder, self.context)
         self.report.embed_seconds += time.perf_counter() - t0
-        nodes, row = [], 0
-        for p in pending:
-            for c in p.chunks:
-                nodes.append(chunk_to_node(p.doc, c, vectors[row].tolist()))
-                row += 1
         self.store.mark_pending([p.doc.doc_id for p in pending])
         for p in pending:
             if not p.is_new:
@@ -276,22 +318,18 @@ class Ingestor:
         done = 0
         for start in range(0, len(ids), 32):
             batch = ids[start:start + 32]
-            nodes, texts = [], []
+            items = []
             for doc_id in batch:
                 self.vectors.delete(doc_id)
                 doc = self.store.get_document(doc_id)
                 if doc is None:
                     continue
-                for chunk in self.store.chunks(doc_id):
-                    nodes.append((doc, chunk))
-                    texts.append(chunk.text)
-            vectors = self.embedder.embed(texts)
-            if nodes:
-                self.vectors.add([chunk_to_node(doc, chunk, vectors[i].tolist())
-                                  for i, (doc, chunk) in enumerate(nodes)])
+                items.extend((doc, chunk) for chunk in self.store.chunks(doc_id))
+            if items:
+                self.vectors.add(embedded_nodes(items, self.embedder, self.context))
             self.vectors.flush()
             self.store.clear_pending(batch)
-            done += len(texts)
+            done += len(items)
         return done
 
     def recover(self) -> int:

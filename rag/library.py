@@ -7,31 +7,33 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
-
-from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ingest.models import Document
-from ingest.readers import ReadLimits
-from rag.answers import Answer
 from rag.embedding import Embedder
 from rag.filters import SearchFilters
-from rag.index import VectorStore, drop_vector_store, open_vector_store
-from rag.ingestion import BATCH_CHUNKS, IngestReport, Ingestor
+from rag.index import SearchIndex, VectorStore, as_vector_store, drop_vector_store, open_index
+from rag.index_query import IndexQuery, Mode
 from rag.lock import BusyError, FileLock, index_lock, writer_lock
-from rag.nodes import Hit, chunk_to_node, point_id
-from rag.progress import Progress
+from rag.nodes import Hit, point_id
 from rag.rerank import Reranker
 from rag.settings import Settings
 from rag.sparse import Bm25Encoder
+from rag.speakers import SpeakerIndex, SpeakerRow
 from rag.store import Store
 
 if TYPE_CHECKING:
+    from ingest.readers import ReadLimits
+    from rag.answers import Answer
     from rag.check import CheckReport
+    from rag.compare import Comparison
+    from rag.first import FirstSaid
+    from rag.ingestion import IngestReport, Ingestor
+    from rag.progress import Progress
 
-Mode = Literal["hybrid", "dense", "bm25"]
-_MODES = {"hybrid": VectorStoreQueryMode.HYBRID, "dense": VectorStoreQueryMode.DEFAULT,
-          "bm25": VectorStoreQueryMode.SPARSE}
+
+TIE_MARGIN = 10
+"""Hits fetched beyond those asked for, so that ties at the cut are broken the same way every time."""
 
 
 class UnknownFilterValue(ValueError):
@@ -54,20 +56,36 @@ class Library:
         self.lock_wait = lock_wait  # seconds to wait for another process's lock (0: fail at once)
         self.writer_lock: FileLock = writer_lock(self.settings.data_dir)
         self._index_lock: FileLock | None = None
+        self._vectors: VectorStore | None = None
         self.store = Store(self.settings.store_path)
         try:
             self.store.check_model(self.embedder.name, self.embedder.dimension)
-            self.vectors: VectorStore = self._open_index()
+            self.store.check_index_context(self.settings.index_context)
+            self.index: SearchIndex = self._open_index()
         except BaseException:
             self.store.close()
             raise
         self.reranker = reranker
+        self._speaker_index: tuple[tuple[int, int], SpeakerIndex] | None = None
 
-    def _open_index(self) -> VectorStore:
+    @property
+    def vectors(self) -> VectorStore:
+        """The index as a llama-index vector store (what ingest, check and repair write through),
+        made on first use over the open `index`: searching never needs it."""
+        if self._vectors is None:
+            self._vectors = as_vector_store(self.index, self.settings, self.embedder.dimension)
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, store: VectorStore) -> None:
+        self._vectors = store
+        self.index = getattr(store, "edge_index", store)
+
+    def _open_index(self) -> SearchIndex:
         """Open the index; the embedded one under `index.lock`, so that a second process gets a
         message naming the one that has it open rather than the engine's WAL error."""
         if self.settings.qdrant_url:
-            return open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+            return open_index(self.settings, self.embedder.dimension, self.bm25)
         self._index_lock = index_lock(self.settings.data_dir).acquire(self.lock_wait)
         try:
             return self._open_edge()
@@ -80,7 +98,7 @@ class Library:
                                 f"it finishes") from exc
             raise
 
-    def _open_edge(self, retry: bool = True) -> VectorStore:
+    def _open_edge(self, retry: bool = True) -> SearchIndex:
         """Open the Qdrant Edge shard. A new shard is made in a hidden folder and renamed into
         place, so that a kill while it is being made never leaves a half-made shard (which
         Qdrant Edge refuses to load). A shard left half-made by an older version (no segments,
@@ -90,14 +108,13 @@ class Library:
         if not path.exists() or not any(path.iterdir()):
             staging = self.settings.data_dir / ".new-index"
             shutil.rmtree(staging, ignore_errors=True)
-            open_vector_store(replace(self.settings, data_dir=staging), self.embedder.dimension,
-                              self.bm25).close()
+            open_index(replace(self.settings, data_dir=staging), self.embedder.dimension, self.bm25).close()
             if path.exists():
                 path.rmdir()
             (staging / path.name).rename(path)
             shutil.rmtree(staging, ignore_errors=True)
         try:
-            return open_vector_store(self.settings, self.embedder.dimension, self.bm25)
+            return open_index(self.settings, self.embedder.dimension, self.bm25)
         except Exception as exc:
             if not retry or "no segments were loaded" not in str(exc):
                 raise
@@ -114,16 +131,16 @@ class Library:
 
     def close(self) -> None:
         """Flush the index and close the store."""
-        self.vectors.close()
+        self.index.close()
         self.store.close()
         if self._index_lock is not None:
             self._index_lock.release()
             self._index_lock = None
 
     # -- writing --------------------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path | str], limits: ReadLimits | None = None,
+    def ingest(self, paths: Iterable[Path | str], limits: "ReadLimits | None" = None,
                progress: bool | None = None, pause: Callable[[], object] | None = None,
-               batch_chunks: int | None = None) -> IngestReport:
+               batch_chunks: int | None = None) -> "IngestReport":
         """Read files and folders, store new and changed documents, index their chunks.
 
         `pause` is called after every batch is durable in the store and the index (the web page
@@ -168,13 +185,17 @@ class Library:
             return {"unindexed_before": before, "unindexed_after": self.vectors.unindexed(),
                     "optimized": changed, "seconds": round(time.perf_counter() - t0, 3)}
 
-    def _ingestor(self, limits: ReadLimits | None = None, show: bool = False,
-                  pause: Callable[[], object] | None = None, batch_chunks: int | None = None) -> Ingestor:
+    def _ingestor(self, limits: "ReadLimits | None" = None, show: bool = False,
+                  pause: Callable[[], object] | None = None, batch_chunks: int | None = None) -> "Ingestor":
+        from rag.ingestion import BATCH_CHUNKS, Ingestor
+        from rag.progress import Progress
+
         return Ingestor(self.store, self.vectors, self.embedder, limits,
                         target_tokens=self.settings.chunk_target_tokens,
                         overlap_sentences=self.settings.chunk_overlap_sentences,
                         batch_chunks=batch_chunks or BATCH_CHUNKS,
-                        progress=lambda: Progress(enabled=show), pause=pause)
+                        progress=lambda: Progress(enabled=show), pause=pause,
+                        context=self.settings.index_context)
 
     def remove(self, doc_id: str) -> bool:
         """Delete one document from the store and the index; False if it was not there."""
@@ -196,33 +217,42 @@ class Library:
         with self.writer_lock.hold(self.lock_wait, "reindex"):
             # every document is pending until its new points are flushed and its rows committed:
             # a killed reindex is finished by the next writer (or `rag reindex` again)
+            from ingest.structure import reparse
+            from rag.ingestion import Ingestor
+            from rag.progress import Progress
+
             self.store.mark_all_pending()
-            drop_vector_store(self.vectors, self.settings)
-            self.vectors = (open_vector_store(self.settings, self.embedder.dimension, self.bm25)
-                            if self.settings.qdrant_url else self._open_edge())
-            ingestor = Ingestor(self.store, self.vectors, self.embedder)
+            drop_vector_store(self.index, self.settings)
+            self._vectors = None
+            self.index = (open_index(self.settings, self.embedder.dimension, self.bm25)
+                          if self.settings.qdrant_url else self._open_edge())
+            ingestor = Ingestor(self.store, self.vectors, self.embedder, context=self.settings.index_context)
             total = 0
-            with Progress(enabled=show, desc="reindex") as bar:
+            with Progress(enabled=show, desc="reindex", total=len(self.store.doc_ids())) as bar:
                 batch: list[tuple[Document, list]] = []
-                for doc in self.store.iter_documents():
+                for stored in self.store.iter_documents():
+                    doc = reparse(stored)
                     batch.append((doc, ingestor.chunk(doc)))
                     if sum(len(c) for _, c in batch) >= 256:
                         total += self._reindex_batch(batch, bar)
                         batch = []
                 total += self._reindex_batch(batch, bar)
             self.store.set_model(self.embedder.name, self.embedder.dimension)
+            self.store.set_meta("index_context", "1" if self.settings.index_context else "0")
             self._optimize_if_due(show)
             return total
 
-    def _reindex_batch(self, batch: list[tuple[Document, list]], bar: Progress) -> int:
+    def _reindex_batch(self, batch: list[tuple[Document, list]], bar: "Progress") -> int:
         """Embed and index a batch of re-chunked documents, flush, then commit their rows."""
+        from rag.ingestion import content_hash, embedded_nodes
+
         if not batch:
             return 0
         texts = [c.text for _, chunks in batch for c in chunks]
-        vectors = iter(self.embedder.embed(texts))
-        self.vectors.add([chunk_to_node(doc, c, next(vectors).tolist()) for doc, chunks in batch for c in chunks])
+        self.vectors.add(embedded_nodes([(doc, c) for doc, chunks in batch for c in chunks], self.embedder,
+                                        self.settings.index_context))
         self.vectors.flush()
-        self.store.put_documents([(doc, self.store.content_hash(doc.doc_id) or "", chunks,
+        self.store.put_documents([(doc, content_hash(doc), chunks,
                                    [point_id(doc.doc_id, c.index) for c in chunks]) for doc, chunks in batch])
         bar.advance(docs=len(batch), chunks=len(texts))
         return len(texts)
@@ -255,10 +285,35 @@ class Library:
         return restore(Path(src), settings, force=force, wait=wait)
 
     # -- reading --------------------------------------------------------------------------
+    def speaker_index(self) -> SpeakerIndex:
+        """The collection's speaker identities (one per person, with aliases), rebuilt when the
+        store changes."""
+        version = self.store._version()
+        if self._speaker_index is None or self._speaker_index[0] != version:
+            rows = [SpeakerRow(**r) for r in self.store.speaker_rows()]
+            self._speaker_index = (version, SpeakerIndex(rows))
+        return self._speaker_index[1]
+
+    def speakers(self) -> list[dict[str, Any]]:
+        """Every speaker identity with its aliases, roles, passages, documents and date range,
+        most passages first (`rag speakers --json`)."""
+        return [ident.to_dict() for ident in self.speaker_index().identities]
+
     def resolve_speakers(self, names: Iterable[str]) -> list[str]:
-        """Known speaker names matching each given name (case-insensitive substring)."""
-        known = [s for s, _ in self.store.speakers()]
-        return _resolve(names, known, "speaker")
+        """The stored speaker names (every alias) of the identities each given name matches: a
+        full name, a surname, an alias ("President Trump") or part of one, case and accents ignored."""
+        index = self.speaker_index()
+        found: list[str] = []
+        for name in names:
+            matches = index.match(name)
+            if not matches:
+                known = [i.name for i in index.identities if i.kind == "person"][:12]
+                hint = ", ".join(known) or "none yet: ingest some documents first"
+                raise UnknownFilterValue(f"no speaker matches {name!r}; known speakers include: {hint} "
+                                         f"(`rag speakers` lists them all)")
+            for ident in matches:
+                found.extend(a for a in ident.aliases if a not in found)
+        return found
 
     def resolve_sources(self, names: Iterable[str]) -> list[str]:
         """Known source labels matching each given name (case-insensitive substring)."""
@@ -281,13 +336,18 @@ class Library:
         )
         use_rerank = rerank and self.reranker is not None
         fetch = max(k, self.reranker.depth) if use_rerank and self.reranker else k
-        result = self.vectors.query(VectorStoreQuery(
+        hits = self.index.search(IndexQuery(
             # BM25 alone needs no query vector: do not run the model for it
-            query_embedding=None if mode == "bm25" else self.embedder.embed_query(query), query_str=query,
-            similarity_top_k=fetch, sparse_top_k=max(self.settings.prefetch_limit, fetch),
-            mode=_MODES[mode], filters=filters.to_metadata_filters(),
+            text=query, dense=None if mode == "bm25" else self.embedder.embed_query(query),
+            k=fetch + TIE_MARGIN, prefetch_k=max(self.settings.prefetch_limit, fetch + TIE_MARGIN), mode=mode,
+            filters=filters,
         ))
-        hits = [Hit.from_node(n, s) for n, s in zip(result.nodes or [], result.similarities or [])]
+        # equal scores (RRF gives many) come back in any order: break ties by point id, so that the
+        # same query on the same passages always ranks them alike, on either engine
+        hits = sorted(hits, key=lambda h: (-round(h.score, 9), h.point_id))[:fetch]
+        index = self.speaker_index()
+        for hit in hits:
+            hit.speaker = index.canonical(hit.speaker) or hit.speaker
         if use_rerank and self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
@@ -301,16 +361,48 @@ class Library:
         return ask(self, question, speaker=speaker, since=since, until=until, source=source,
                    answerer=answerer, **options)
 
+    def compare(self, topic: str, speakers: list[str], since: str | None = None, until: str | None = None,
+                source: str | list[str] | None = None, k: int = 3) -> "Comparison":
+        """Per speaker, their best verified quotes on the topic, side by side (`rag compare`)."""
+        from rag.compare import compare
+
+        return compare(self, topic, speakers, since=since, until=until, source=source, k=k)
+
+    def first(self, phrase: str, speaker: str | list[str] | None = None, since: str | None = None,
+              until: str | None = None, source: str | list[str] | None = None, k: int = 10) -> "FirstSaid":
+        """The earliest verified occurrences of a phrase or claim, the first statement marked (`rag first`)."""
+        from rag.first import first_said
+
+        return first_said(self, phrase, speaker=speaker, since=since, until=until, source=source, k=k)
+
     def document(self, doc_id: str) -> Document | None:
-        """The stored document (text, metadata, turns), or None."""
-        return self.store.get_document(doc_id)
+        """The stored document (text, metadata, turns), or None; its speakers are named by their
+        identity in the collection ("President Trump" in one transcript is "Donald Trump")."""
+        doc = self.store.get_document(doc_id)
+        if doc is None:
+            return None
+        index = self.speaker_index()
+        for turn in doc.turns:
+            if turn.speaker and not turn.is_question:
+                turn.speaker = index.canonical(turn.speaker)
+        doc.speakers = list(dict.fromkeys(index.canonical(s) or s for s in doc.speakers))
+        return doc
 
     def stats(self) -> dict[str, Any]:
         """Counts of documents, chunks, speakers; the model; the index backend and its point count."""
+        from ingest.structure import PARSER_VERSION
+
         info = self.store.stats()
+        people = self.speakers()
+        info["speakers"] = len(people)
+        info["top_speakers"] = [{"speaker": p["speaker"], "chunks": p["passages"]} for p in people[:10]]
+        outdated = self.store.outdated_documents(PARSER_VERSION)
+        if outdated:
+            info["outdated_structure"] = {"documents": len(outdated), "parser": PARSER_VERSION,
+                                          "fix": "rag reindex (or rag ingest of their files) parses them again"}
         info["index"] = {"backend": "qdrant-server" if self.settings.qdrant_url else "qdrant-edge",
                          "location": self.settings.qdrant_url or str(self.settings.edge_path),
-                         "points": self.vectors.count()}
+                         "points": self.index.count()}
         info["data_dir"] = str(self.settings.data_dir)
         return info
 

@@ -36,8 +36,30 @@ def command_line() -> str:
         argv[0] = "rag"
     else:
         argv[0] = Path(head).name
+    argv = _redacted(argv)
     text = " ".join(argv)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+SECRET_FLAGS = ("--api-token",)
+"""Flags whose value never goes into a lock file (other users can read it; error messages quote it)."""
+
+
+def _redacted(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    hide = False
+    for arg in argv:
+        if hide:
+            out.append("***")
+            hide = False
+        elif arg in SECRET_FLAGS:
+            out.append(arg)
+            hide = True
+        elif arg.startswith(tuple(f + "=" for f in SECRET_FLAGS)):
+            out.append(arg.split("=", 1)[0] + "=***")
+        else:
+            out.append(arg)
+    return out
 
 
 def holder(path: Path) -> dict[str, object]:

@@ -36,7 +36,7 @@ class SentenceMaxSimReranker:
     def _vectors(self, texts: list[str]) -> np.ndarray:
         missing = self._cache.missing(texts)
         if missing:
-            self._cache.put(missing, self.embedder.embed(missing))
+            self._cache.put(missing, self.embedder.embed_queries(missing))
         return np.stack([self._cache.get(t) for t in texts])
 
     def best_sentence_scores(self, query: str, hits: list[Hit]) -> list[float]:

@@ -14,7 +14,10 @@ from llama_index.vector_stores.qdrant import QdrantVectorStore
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
+from rag.index_query import IndexQuery, to_vector_store_query
 from rag.layout import DENSE, PAYLOAD_INDEXES, SPARSE
+from rag.nodes import Hit
+from rag.settings import CollectionSettingsWarning
 
 SparseFn = Callable[[Sequence[str]], tuple[list[list[int]], list[list[float]]]]
 
@@ -29,11 +32,6 @@ def connect(url: str, api_key: str | None = None) -> QdrantClient:
     if url.startswith("path:"):
         return QdrantClient(path=url[len("path:"):])
     return QdrantClient(url=url, api_key=api_key, timeout=60)
-
-
-class CollectionSettingsWarning(UserWarning):
-    """The collection exists with other cluster settings (shards, replicas, write consistency)
-    than the ones asked for; they only take effect when a collection is created."""
 
 
 _CLUSTER_FLAGS = {"shard_number": "--shards", "replication_factor": "--replicas",
@@ -142,6 +140,11 @@ class ServerVectorStore(QdrantVectorStore):
             with_payload=True,
         )
         return self.parse_to_query_result(response.points)
+
+    def search(self, query: IndexQuery) -> list[Hit]:
+        """Hits for an `IndexQuery`, through llama-index's `VectorStoreQuery` (`query` above)."""
+        result = self.query(to_vector_store_query(query))
+        return [Hit.from_node(n, s) for n, s in zip(result.nodes or [], result.similarities or [])]
 
     def count(self) -> int:
         """Number of points stored."""

@@ -31,6 +31,11 @@ def _env_int(var: str) -> int | None:
         raise ValueError(f"${var} must be a whole number of at least 1, not {raw!r}") from None
 
 
+class CollectionSettingsWarning(UserWarning):
+    """The collection exists with other cluster settings (shards, replicas, write consistency)
+    than the ones asked for; they only take effect when a collection is created."""
+
+
 QUANTIZATIONS = ("none", "int8")
 OPTIMIZE_AFTER = 20_000
 """Passages whose dense vectors are not yet in an HNSW graph at which an ingest builds the graph
@@ -75,6 +80,7 @@ class Settings:
     hnsw_ef_construct: int = 100
     optimize_after: int = OPTIMIZE_AFTER
     progress: bool = True
+    index_context: bool = True  # embed and count each passage with its context header (rag.context)
 
     def __post_init__(self) -> None:
         if self.embed_precision not in PRECISIONS:
@@ -128,6 +134,11 @@ class Settings:
         overrides = {k: v for k, v in overrides.items() if v is not None or k in _CLUSTER_SETTINGS}
         if overrides.get("embed_precision") is None and os.environ.get("RAG_EMBED_PRECISION"):
             overrides["embed_precision"] = os.environ["RAG_EMBED_PRECISION"].strip()
+        if overrides.get("index_context") is None and os.environ.get("RAG_INDEX_CONTEXT"):
+            value = os.environ["RAG_INDEX_CONTEXT"].strip().lower()
+            if value not in ("0", "1", "true", "false", "yes", "no"):
+                raise ValueError(f"$RAG_INDEX_CONTEXT must be 1 or 0, not {value!r}")
+            overrides["index_context"] = value in ("1", "true", "yes")
         return cls(data_dir=Path(resolved_dir), qdrant_url=url, qdrant_api_key=key, **overrides)  # type: ignore[arg-type]
 
     @property

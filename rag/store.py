@@ -13,11 +13,19 @@ import sqlite3
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from ingest.models import Chunk, Document, Turn
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Columns added after schema 1, added in place to an older store when it is opened:
+# (table, column, declaration).
+_ADDED_COLUMNS = [
+    ("chunks", "role", "TEXT"),
+    ("documents", "source_meta", "TEXT NOT NULL DEFAULT '{}'"),
+    ("documents", "parser", "TEXT NOT NULL DEFAULT ''"),
+    ("sources", "parser", "TEXT NOT NULL DEFAULT ''"),
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,9 +70,20 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self._speakers: tuple[tuple[int, int], list[tuple[str, int]]] | None = None
+        self._speaker_rows: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
         with self.conn:
             self.conn.executescript(_SCHEMA)
+            self._add_columns()
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND value < ?",
+                              (SCHEMA_VERSION, SCHEMA_VERSION))
+
+    def _add_columns(self) -> None:
+        """Bring a store made by an older version up to this schema (columns only ever added)."""
+        for table, column, declaration in _ADDED_COLUMNS:
+            present = {r["name"] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -94,6 +113,23 @@ class Store:
                 f"run `rag reindex --data-dir {self.path.parent}` to rebuild the vectors with {name}"
             )
 
+    def check_index_context(self, context: bool) -> None:
+        """Record on first use whether passages are indexed with their context header; refuse
+        the other setting later (the vectors would not be comparable)."""
+        wanted = "1" if context else "0"
+        stored = self.get_meta("index_context")
+        if stored is None:
+            # a store from before context headers existed holds passages indexed without them
+            self.set_meta("index_context", wanted if not self.conn.execute(
+                "SELECT 1 FROM chunks LIMIT 1").fetchone() else "0")
+            stored = self.get_meta("index_context")
+        if stored != wanted:
+            have = "with" if stored == "1" else "without"
+            raise ModelMismatchError(
+                f"{self.path.parent} was indexed {have} passage context headers: run `rag reindex --data-dir "
+                f"{self.path.parent}` to rebuild the vectors {'without' if stored == '1' else 'with'} them "
+                f"(or set $RAG_INDEX_CONTEXT={stored})")
+
     def set_model(self, name: str, dimension: int) -> None:
         """Record the model after a reindex."""
         self.set_meta("embed_model", name)
@@ -104,11 +140,11 @@ class Store:
         """Size, mtime and hash recorded for a file at its last complete ingest."""
         return self.conn.execute("SELECT * FROM sources WHERE path = ?", (path,)).fetchone()
 
-    def set_source(self, path: str, size: int, mtime_ns: int, sha256: str) -> None:
-        """Record a file as completely ingested."""
+    def set_source(self, path: str, size: int, mtime_ns: int, sha256: str, parser: str = "") -> None:
+        """Record a file as completely ingested (by this version of the structure parser)."""
         with self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
-                              (path, size, mtime_ns, sha256, time.time()))
+            self.conn.execute("INSERT OR REPLACE INTO sources (path, size, mtime_ns, sha256, ingested_at, parser) "
+                              "VALUES (?, ?, ?, ?, ?, ?)", (path, size, mtime_ns, sha256, time.time(), parser))
 
     def doc_ids_for_source(self, path: str) -> set[str]:
         """Documents that came from one file."""
@@ -135,17 +171,21 @@ class Store:
                     self.conn.execute("DELETE FROM pending WHERE doc_id = ?", (doc.doc_id,))
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
                 self.conn.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO documents (doc_id, source_path, format, title, date, place, "
+                    "organisation, doc_number, source_url, source, doc_type, speakers, turns, page_starts, "
+                    "extra, text, content_hash, ingested_at, source_meta, parser) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (doc.doc_id, doc.source_path, doc.format, doc.title, doc.date, doc.place,
                      doc.organisation, doc.doc_number, doc.source_url, doc.source, doc.doc_type,
                      json.dumps(doc.speakers), json.dumps([asdict(t) for t in doc.turns]),
                      json.dumps(doc.page_starts), json.dumps(doc.extra, default=str), doc.text,
-                     content_hash, now),
+                     content_hash, now, json.dumps(doc.source_meta, default=str), doc.parser),
                 )
                 self.conn.executemany(
-                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO chunks (doc_id, idx, point_id, text, char_start, char_end, turn, speaker, "
+                    "is_question, page, role) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     [(c.doc_id, c.index, pid, c.text, c.char_start, c.char_end, c.turn, c.speaker,
-                      int(c.is_question), c.page) for c, pid in zip(chunks, point_ids)],
+                      int(c.is_question), c.page, c.role) for c, pid in zip(chunks, point_ids)],
                 )
 
     def delete_document(self, doc_id: str) -> bool:
@@ -239,6 +279,20 @@ class Store:
             if doc is not None:
                 yield doc
 
+    def texts_containing(self, words: Sequence[str]) -> Iterator[tuple[str, str]]:
+        """(doc_id, text) of every document whose stored text contains all the given words
+        (ASCII words match case-insensitively, as SQLite's LIKE does; others exactly); every
+        document when no word is given. A complete candidate list for an exact phrase scan."""
+        sql = "SELECT doc_id, text FROM documents"
+        args: list[str] = []
+        for word in dict.fromkeys(words):
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            args.append(f"%{escaped}%")
+        if args:
+            sql += " WHERE " + " AND ".join("text LIKE ? ESCAPE '\\'" for _ in args)
+        for row in self.conn.execute(sql + " ORDER BY doc_id", args):
+            yield row["doc_id"], row["text"]
+
     # -- overview -------------------------------------------------------------------------
     def _version(self) -> tuple[int, int]:
         """Changes by this connection and commits by any other one (SQLite's data_version)."""
@@ -255,6 +309,26 @@ class Store:
                 "GROUP BY speaker ORDER BY n DESC, speaker")
             self._speakers = (version, [(r["speaker"], r["n"]) for r in rows])
         return list(self._speakers[1])
+
+    def speaker_rows(self) -> list[dict[str, Any]]:
+        """Every stored speaker of non-question passages with their roles (comma-joined, a comma
+        inside a role written as U+001F),
+        passages, documents and first and last date, for the collection's speaker identities (`rag.speakers`). Kept until
+        the store changes, like `speakers()`."""
+        version = self._version()
+        if self._speaker_rows is None or self._speaker_rows[0] != version:
+            rows = self.conn.execute(
+                "SELECT c.speaker AS speaker, GROUP_CONCAT(DISTINCT REPLACE(c.role, ',', char(31))) AS roles, COUNT(*) AS passages, "
+                "COUNT(DISTINCT c.doc_id) AS documents, MIN(d.date) AS first, MAX(d.date) AS last "
+                "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+                "WHERE c.speaker IS NOT NULL AND c.is_question = 0 GROUP BY c.speaker")
+            self._speaker_rows = (version, [dict(r) for r in rows])
+        return [dict(r) for r in self._speaker_rows[1]]
+
+    def outdated_documents(self, parser: str) -> list[str]:
+        """Documents whose structure was parsed by another parser version than `parser`."""
+        rows = self.conn.execute("SELECT doc_id FROM documents WHERE parser != ? ORDER BY doc_id", (parser,))
+        return [r["doc_id"] for r in rows]
 
     def sources(self) -> list[tuple[str, int]]:
         """Source labels with their document counts."""
@@ -286,11 +360,12 @@ def _row_to_document(row: sqlite3.Row) -> Document:
         doc_number=row["doc_number"], source_url=row["source_url"], source=row["source"],
         doc_type=row["doc_type"], speakers=json.loads(row["speakers"]),
         turns=[Turn(**t) for t in json.loads(row["turns"])], page_starts=json.loads(row["page_starts"]),
-        extra=json.loads(row["extra"]),
+        extra=json.loads(row["extra"]), source_meta=json.loads(row["source_meta"] or "{}"),
+        parser=row["parser"] or "",
     )
 
 
 def _row_to_chunk(row: sqlite3.Row) -> Chunk:
     return Chunk(doc_id=row["doc_id"], index=row["idx"], text=row["text"], char_start=row["char_start"],
                  char_end=row["char_end"], turn=row["turn"], speaker=row["speaker"],
-                 is_question=bool(row["is_question"]), page=row["page"])
+                 is_question=bool(row["is_question"]), page=row["page"], role=row["role"])

@@ -34,19 +34,20 @@ def free_port() -> int:
 class Server:
     """`python -m rag.cli serve` on a data dir, on 127.0.0.1 and a free port."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-                   TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+                   TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1", **(env or {}))
         self._log = log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rag.cli", "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
-    def wait(self, timeout: float = 180.0) -> None:
-        """Block until the page answers; fail with the server log if it dies or takes too long."""
+    def wait(self, timeout: float = 420.0) -> None:
+        """Block until the page answers; fail with the server log if it dies or takes too long (its
+        imports and warm-up took 128 s on the 2 shared cores at load 15, and over 180 s at load 20)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -66,11 +67,12 @@ class Server:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def stop(self) -> int:
-        """SIGTERM, then SIGKILL after 20 s; returns the exit code."""
+        """SIGTERM, then SIGKILL after 60 s; returns the exit code (the interpreter's own teardown of
+        torch and the rest took 10-27 s at load 12-16, after the server had stopped)."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=20)
+                self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

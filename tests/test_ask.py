@@ -104,7 +104,7 @@ def test_only_fabrications_means_abstention() -> None:
 def test_renumbering_duplicates_and_stray_markers() -> None:
     a = "NATO expansion tore the principle to pieces."
     b = "This is a dead end."
-    answer = Answer(question="q", text=f"First [3], then [1, 2]; also [9]. Again [3].",
+    answer = Answer(question="q", text="First [3], then [1, 2]; also [9]. Again [3].",
                     citations=[_cit(1, b), _cit(2, b), _cit(3, a)])
     out = verify_answer(answer, _load)
     assert [c.n for c in out.citations] == [1, 2]

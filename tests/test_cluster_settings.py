@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import warnings
-from pathlib import Path
 
 import pytest
 from qdrant_client import QdrantClient

@@ -13,7 +13,6 @@ from eval.dataset import (
     EvalItem,
     EvalSetError,
     GoldQuote,
-    GoldSpan,
     align_doc_ids,
     doc_stem,
     load_eval_set,

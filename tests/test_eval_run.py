@@ -7,7 +7,6 @@ import gzip
 import json
 from pathlib import Path
 
-import pytest
 
 from eval import tasks
 from eval.report import write_report
@@ -121,6 +120,27 @@ def test_statements_set_on_the_sample(sample_library, sample_dir, tmp_path):
     assert hybrid["recall@10"] > 0.5
     assert answers["verified_quote_rate"] == 1.0
     assert len(run["records"]["hybrid+extractive"]) == 6
+    # the paraphrase set is asked of the same collection and kept apart, at passage level
+    assert run["sets"]["paraphrase"] == {"questions": 6, "answerable": 6, "unit": "passage",
+                                         "notes": run["sets"]["paraphrase"]["notes"]}
+    para = run["configs"]["paraphrase/hybrid"]
+    assert para["queries"] == 6.0 and 0.0 <= para["hit_rate@5"] <= 1.0
+    assert para["hit_rate@5"] >= para["recall@5"]  # any gold passage vs all gold passages
+    assert run["configs"]["paraphrase/hybrid+extractive"]["verified_quote_rate"] in (1.0, None)
+    assert [r["id"] for r in run["records"]["paraphrase/hybrid+extractive"]] == [
+        f"para-{n:03d}" for n in range(1, 7)]
+    out = tmp_path / "out"
+    write_report(run, out, "rag eval statements --limit 6")
+    results = json.loads((out / "results.json").read_text())
+    assert list(results) == ["hybrid", "hybrid+extractive", "paraphrase/hybrid", "paraphrase/hybrid+extractive"]
+    report = (out / "report.md").read_text()
+    main, para_section = report.split("## The paraphrase set")
+    assert "gold passage in top 5" not in main and "| hybrid |" in main
+    assert "### paraphrase: retrieval" in para_section and "gold passage in top 5" in para_section
+    assert "| hybrid+extractive | " in para_section and "![paraphrase_recall_at_k]" in para_section
+    assert (out / "paraphrase_recall_at_k.png").read_bytes().startswith(PNG)
+    no_para = tasks.statements_task(tmp_path / "unused", corpus=sample_dir, redteam=False, paraphrase=False)
+    assert no_para.extra_sets == []
 
 
 def test_cli_errors_are_one_line_and_name_the_fix(tmp_path, capsys):

@@ -109,3 +109,19 @@ def test_a_question_is_answered_while_an_upload_is_still_ingesting(tmp_path: Pat
         chunks = lib.stats()["chunks"]
         assert chunks > 2 * UPLOAD_BATCH_CHUNKS and len(batches) >= chunks // UPLOAD_BATCH_CHUNKS
         assert any(n >= 1 for n in batches)  # the reader was let in by a handoff
+
+
+def test_acquire_with_a_timeout_gives_up_and_leaves_the_queue():
+    lock, got = FairLock(), []
+    lock.acquire()
+    waiter = _start(lambda: got.append(lock.acquire(timeout=0.2)))
+    waiter.join(5)
+    assert got == [False] and lock.waiting() == 0
+    behind = _start(lambda: (got.append(lock.acquire(timeout=5)), lock.release()))
+    _until(lambda: lock.waiting() == 1)
+    lock.release()
+    behind.join(5)
+    assert got == [False, True]
+    assert lock.acquire(timeout=0) and lock.acquire(timeout=0)  # free, then re-entrant
+    lock.release()
+    lock.release()

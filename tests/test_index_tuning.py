@@ -199,7 +199,9 @@ def test_speaker_list_is_cached_until_any_connection_writes(tmp_path):
     other.close()
 
 
-def test_a_query_runs_on_one_thread_and_a_batch_on_all(embedder, monkeypatch):
+def test_a_small_torch_call_runs_on_one_thread_and_a_batch_on_all(embedder, monkeypatch):
+    """Queries go through the numpy encoder now (rag.light_encoder); a small call to the torch
+    model (the grounding judge's, a short `embed`) still runs on one thread."""
     import torch
 
     seen: list[int] = []
@@ -211,6 +213,7 @@ def test_a_query_runs_on_one_thread_and_a_batch_on_all(embedder, monkeypatch):
 
     monkeypatch.setattr(embedder.model, "encode", spy)
     before = torch.get_num_threads()
-    embedder.embed_query("What did the minister say about the treaty?")
+    embedder.embed(["What did the minister say about the treaty?"])
     embedder.embed([f"sentence number {i} about trade" for i in range(12)])
+    embedder.embed_query("What did the minister say about the treaty?")  # not through torch
     assert seen == [1, before] and torch.get_num_threads() == before

@@ -118,6 +118,21 @@ def test_reindex_rebuilds_the_same_results(tmp_path, embedder):
         assert [h.point_id for h in lib.search("Ukraine", k=5)] == before
 
 
+def test_reindex_keeps_speakers_and_roles_found_at_ingest(tmp_path, embedder):
+    """A document parsed by today's parser with no metadata of its own (a plain .txt) keeps the
+    speaker and role its date gave it (Bill Clinton, President) when reindex parses it again."""
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(ROOT / "data" / "sample" / "miller" / "1995-11-27_address-bosnia.txt", src)
+    with Library(Settings(data_dir=tmp_path / "d", progress=False), embedder=embedder) as lib:
+        lib.ingest([src])
+        doc_id = lib.store.doc_ids()[0]
+        before = [(t.speaker, t.role) for t in lib.document(doc_id).turns]
+        assert ("Bill Clinton", "President") in before
+        lib.reindex(progress=False)
+        assert [(t.speaker, t.role) for t in lib.document(doc_id).turns] == before
+
+
 def _rag(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "rag.cli", *args, "--data-dir", str(data_dir)],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)

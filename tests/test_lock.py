@@ -139,3 +139,14 @@ def test_index_lock_holder_is_named_even_for_a_bare_lock(tmp_path):
             index_lock(tmp_path).acquire()
     finally:
         _release(holder)
+
+
+def test_the_api_token_never_goes_into_a_lock_file(tmp_path, monkeypatch):
+    from rag.lock import command_line, holder
+
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/rag", "serve", "--api-token", "s3cret", "--port", "7861"])
+    assert command_line() == "rag serve --api-token *** --port 7861"
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/rag", "serve", "--api-token=s3cret"])
+    with index_lock(tmp_path).hold():
+        assert "s3cret" not in str(holder(tmp_path / "index.lock"))
+        assert "--api-token=***" in str(holder(tmp_path / "index.lock"))

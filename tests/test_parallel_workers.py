@@ -88,7 +88,7 @@ def corpus(tmp_path) -> dict[str, Path]:
 @pytest.fixture()
 def server(monkeypatch):
     client = shared_client()
-    monkeypatch.setattr("rag.index.connect", lambda url, api_key=None: client)
+    monkeypatch.setattr("rag.server_store.connect", lambda url, api_key=None: client)
     yield client
     client.real_close()
 

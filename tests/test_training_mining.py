@@ -12,10 +12,10 @@ import pytest
 
 from ingest.jsonl import read_jsonl_file
 from ingest.structure import parse_document
-from rag.context import contextualise, passage_context
+from rag.context import passage_context
 from training.bm25 import Bm25Index
 from training.mining import (VAL_PERCENT, Example, add_negatives, first_question_sentence, mine,
-                             qa_examples, query_forms, read_examples, split_of, write_jsonl)
+                             passage_of, qa_examples, query_forms, read_examples, split_of, write_jsonl)
 from training.sources import SourceDoc, iter_corpus, sample_ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,11 +105,10 @@ def test_query_forms_are_distinct_and_short_forms_ask():
 def test_passages_carry_the_index_context_without_the_question(chunker):
     doc = next(d for d in _docs(SAMPLE / "kremlin" / "kremlin_transcripts.jsonl") if d.doc_id == "kremlin-en-56952")
     chunk = next(c for c in chunker(doc) if c.speaker == "Vladimir Putin" and not c.is_question)
-    ctx = passage_context(doc, chunk)
-    text = contextualise(chunk.text, ctx)
-    assert text.endswith("\n\n" + chunk.text) and "Asked:" not in text
-    assert text.startswith("Vladimir Putin (President of Russia)") and doc.date in text.split("\n")[0]
-    assert ctx.question is None
+    passage = passage_of(SourceDoc("kremlin_en", doc), chunk, "train")
+    assert passage.text.endswith("\n\n" + chunk.text) and "Asked:" not in passage.text
+    assert passage.text.startswith("Vladimir Putin (President of Russia)") and doc.date in passage.text.split("\n")[0]
+    assert passage_context(doc, chunk).question  # the index's context has it; the mined passage leaves it out
 
 
 def test_validation_split_holds_out_whole_documents_by_id():

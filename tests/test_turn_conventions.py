@@ -168,7 +168,7 @@ def test_us_briefing_bare_q_and_press_secretary_named_in_the_title():
     assert got == [("Dana Whitfield", False), ("Samuel Okafor", False), ("Question", True), ("Dana Whitfield", False),
                    ("Question", True), ("Dana Whitfield", False), ("Question", True),
                    ("Senior Administration Official", False), ("Senior Administration Official", False),
-                   ("Moderator", True), ("Question", True), ("Dana Whitfield", False)]
+                   ("Moderator", False), ("Question", True), ("Dana Whitfield", False)]
     assert _body(doc, 2).startswith("On the trade talks")
     assert {t.role for t in doc.turns if t.speaker == "Dana Whitfield"} == {"Press Secretary"}
     assert doc.date == "2025-03-03"
@@ -217,3 +217,19 @@ def test_misspelt_journalist_label_is_still_a_question():
     text = "PRIME MINISTER: Thank you.\n\nJOURANLIST: Prime Minister, when?\n\nPRIME MINISTER: Soon.\n"
     doc = _doc(text, title="Doorstop", speaker="Rudd, Kevin")
     assert _turns(doc) == [("Kevin Rudd", False), ("Journalist", True), ("Kevin Rudd", False)]
+
+
+def test_long_offices_do_not_leak_into_names():
+    from ingest.turns import read_label
+
+    cases = {
+        "SECRETARY OF HOMELAND SECURITY ANA VELEZ": ("Ana Velez", "Secretary of Homeland Security"),
+        "CHAIR OF THE COUNCIL OF ECONOMIC ADVISERS TOMAS REYES": ("Tomas Reyes",
+                                                                  "Chair of the Council of Economic Advisers"),
+        "DEPUTY NATIONAL SECURITY ADVISOR LENA BORG": ("Lena Borg", "Deputy National Security Advisor"),
+        "ADMIRAL JOHN KESTREL": ("John Kestrel", "Admiral"),
+        "AMBASSADOR MARA QUILL": ("Mara Quill", "Ambassador"),
+    }
+    for label, (name, role) in cases.items():
+        info = read_label(label)
+        assert (info.speaker, info.role, info.is_question) == (name, role, False), label

@@ -241,6 +241,13 @@ def test_browser_flows(server, files) -> None:
         page.wait_for_selector("#upload-results .badge", timeout=180_000)
         assert page.locator("#upload-results .badge").first.inner_text() == "added", page.inner_text("#upload-results")
         shot(page, "08-upload-added")
+        # the speakers list: one row a person, the other names the documents give them beside it
+        page.wait_for_function("""() => { const t = document.querySelector('#speakers-table');
+            return t && t.textContent.includes('Alva Zorblatt'); }""", timeout=60_000)
+        trump = page.locator("#speakers-table tbody tr", has_text="Donald Trump")
+        assert trump.count() == 1 and "President Trump" in trump.inner_text()
+        assert page.locator("#speakers-table tbody tr", has_text="President Trump").count() == 1
+        shot(page, "08b-speakers", full_page=True)
         page.click("button[role=tab]:has-text('Search')")
         page.fill("#query textarea", "Quokka Accord ratification")
         page.click("#search-btn")

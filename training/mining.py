@@ -17,7 +17,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -103,8 +103,9 @@ def query_forms(question: str) -> list[tuple[str, str]]:
 
 
 def passage_of(src: SourceDoc, chunk: Chunk, split: str) -> Passage:
-    """The passage the index would hold for `chunk`, with no question in its context."""
-    text = contextualise(chunk.text, passage_context(src.doc, chunk))
+    """The passage the index would hold for `chunk`, with no question in its context (the index
+    heads an answer with the question it follows, "Asked: ...", which here is the query)."""
+    text = contextualise(chunk.text, replace(passage_context(src.doc, chunk), question=None))
     return Passage(f"{chunk.doc_id}#{chunk.index}", chunk.doc_id, src.source, split, chunk.turn, text)
 
 

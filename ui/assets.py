@@ -191,3 +191,45 @@ td .t { font-size: .82rem; color: var(--body-text-color-subdued); font-style: it
 td .lt { font-weight: 600; }
 .tl-period, .lib-count { font-size: .88rem; color: var(--body-text-color-subdued); margin: 0 0 6px; }
 """
+
+CSS += r"""
+/* Compare: one column per speaker */
+.cmp-head, .first-summary { margin: 4px 0 12px; font-size: 1rem; }
+.cmp-grid { display: grid; grid-template-columns: repeat(var(--cmp-cols, 2), minmax(0, 1fr)); gap: 14px;
+            align-items: start; }
+.cmp-col { padding: 12px 14px; border-radius: 10px; border: 1px solid var(--border-color-primary);
+           background: var(--background-fill-secondary); min-width: 0; }
+.cmp-who { margin: 0 0 2px; font-size: 1.15rem; }
+.cmp-also { font-size: .82rem; color: var(--body-text-color-subdued); margin-bottom: 6px; }
+.cmp-card { margin-top: 10px; padding: 10px 12px; border-radius: 8px; border: 1px solid var(--border-color-primary);
+            background: var(--background-fill-primary); }
+.cmp-date { font-weight: 700; font-size: .9rem; color: var(--color-accent); margin-bottom: 4px;
+            font-variant-numeric: tabular-nums; }
+.cmp-card blockquote.quote { font-size: 1.08rem; }
+.cmp-none { margin-top: 10px; padding: 12px; border-radius: 8px; border: 1px dashed var(--border-color-primary);
+            color: var(--body-text-color-subdued); font-style: italic; }
+
+/* First: occurrences earliest first */
+.first-banner { padding: 10px 14px; border-radius: 10px; margin: 0 0 12px; font-size: 1.05rem;
+                border: 1px solid #30a46c; background: color-mix(in srgb, #30a46c 10%, transparent); }
+.first-banner .title { font-style: italic; color: var(--body-text-color-subdued); margin-left: 6px; }
+ol.first-list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 10px; }
+ol.first-list li.occ { padding: 10px 14px; border-radius: 10px; border: 1px solid var(--border-color-primary);
+                       background: var(--background-fill-primary); }
+ol.first-list li.occ.first { border: 2px solid #30a46c; }
+ol.first-list li.occ.asked { background: var(--background-fill-secondary); }
+ol.first-list li.occ.asked blockquote.quote { border-left-color: var(--border-color-primary); }
+.occ-head { color: var(--body-text-color-subdued); font-size: .92rem; margin-bottom: 6px; }
+.occ-head .who { color: var(--body-text-color); font-weight: 600; }
+.occ-head .when { font-variant-numeric: tabular-nums; font-weight: 600; color: var(--body-text-color); }
+.occ-head .badge { margin: 0 8px 0 0; }
+.badge.first { border-color: #30a46c; color: #30a46c; font-weight: 700; }
+.badge.undated { border-style: dashed; }
+li.occ blockquote.quote { font-size: 1.08rem; }
+mark.hit { background: color-mix(in srgb, #ffe27a 70%, transparent); color: inherit; border-radius: 3px; padding: 0 1px; }
+ul.first-notes { margin: 12px 0 0; color: var(--body-text-color-subdued); font-size: .9rem; }
+
+@media (max-width: 960px) {
+  .cmp-grid { grid-template-columns: minmax(0, 1fr); }
+}
+"""

@@ -28,23 +28,35 @@ class FairLock:
         self._queue: deque[int] = deque()
         self._arrivals = 0
 
-    def _wait_turn(self, me: int) -> None:
+    def _wait_turn(self, me: int, deadline: float | None = None) -> bool:
         self._queue.append(me)
         self._arrivals += 1
         self._cond.notify_all()
         while self._owner is not None or self._queue[0] != me:
-            self._cond.wait()
+            if deadline is None:
+                self._cond.wait()
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:  # give up our place; the next in line may now be first
+                self._queue.remove(me)
+                self._cond.notify_all()
+                return False
+            self._cond.wait(remaining)
         self._queue.popleft()
         self._owner = me
+        return True
 
-    def acquire(self) -> bool:
-        """Block until every thread that asked earlier has had the lock."""
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Block until every thread that asked earlier has had the lock; with a `timeout` (seconds),
+        give up after it and return False."""
         me = threading.get_ident()
         with self._cond:
             if self._owner == me:
                 self._depth += 1
                 return True
-            self._wait_turn(me)
+            deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+            if not self._wait_turn(me, deadline):
+                return False
             self._depth = 1
             return True
 

@@ -10,7 +10,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from rag.answers import Answer
 from ui import views
+from ui.exports import NAMES as EXPORT_NAMES, ExportFiles
 from ui.service import FileResult, Service
 from ui.timeline import plot_frame, timeline_rows, to_ms, within, yearly_frame
 from ui.uploads import UploadRejected, accept
@@ -63,21 +65,38 @@ class Handlers:
 
     def __init__(self, service: Service) -> None:
         self.service = service
+        self.exports = ExportFiles()
 
     # -- Ask ------------------------------------------------------------------------------
     def ask(self, question: str, speakers: list[str] | None = None, sources: list[str] | None = None,
-            since: str = "", until: str = "", progress: gr.Progress = gr.Progress()) -> str:
-        """An answer in the speakers' own words with a card per verified quote."""
+            since: str = "", until: str = "",
+            progress: gr.Progress = gr.Progress()) -> tuple[str, Answer | None]:
+        """An answer in the speakers' own words with a card per verified quote; and the Answer itself,
+        which the page keeps (in a gr.State, not part of the API) for "Export quotes"."""
         try:
             text = _query(question, "question")
             progress(0.2, desc="Finding passages and checking quotes…")
             answer = self.service.ask(text, **_filters(speakers, sources, since, until))
-            return views.answer_html(answer)
+            return views.answer_html(answer), answer
         except ModuleNotFoundError as exc:
             log.error("answering unavailable", exc_info=exc)
-            return views.message("Answering is not available in this installation; use the Search tab.", "error")
+            return (views.message("Answering is not available in this installation; use the Search tab.", "error"),
+                    None)
         except Exception as exc:  # noqa: BLE001 - shown as one line
-            return views.message(user_message(exc, "answering"), "error")
+            return views.message(user_message(exc, "answering"), "error"), None
+
+    def export_quotes(self, fmt: str, answer: Answer | None) -> Any:
+        """The "Export quotes" button for the answer shown: its file in `fmt`, or disabled when the
+        answer has no verified quote."""
+        try:
+            path, count = self.exports.write(answer, fmt or "csl-json", self.service.document)
+        except Exception as exc:  # noqa: BLE001
+            log.error("export failed: %s", user_message(exc, "exporting quotes"))
+            path, count = None, 0
+        if path is None:
+            return gr.DownloadButton("Nothing to export", value=None, interactive=False)
+        label = f"Export {count} quote{'s' if count != 1 else ''} as {EXPORT_NAMES.get(fmt, fmt)}"
+        return gr.DownloadButton(label, value=str(path), interactive=True)
 
     # -- Search ---------------------------------------------------------------------------
     def search(self, query: str, k: float = 10, mode: str = "hybrid", speakers: list[str] | None = None,
@@ -135,6 +154,45 @@ class Handlers:
     def all_periods(self, rows: list[dict]) -> str:
         """The table with every row again."""
         return views.timeline_table_html(rows) if rows else ""
+
+    # -- Compare and First ----------------------------------------------------------------
+    def compare(self, topic: str, speakers: list[str] | None = None, k: float = 3,
+                sources: list[str] | None = None, since: str = "", until: str = "",
+                progress: gr.Progress = gr.Progress()) -> str:
+        """Per chosen speaker, their verified quotes on the topic, side by side."""
+        try:
+            text = _query(topic, "topic")
+            names = _filters(speakers, None, None, None)["speaker"] or []
+            if len(names) < 2:
+                raise ValueError("Choose two to four speakers to compare.")
+            progress(0.2, desc="Finding each speaker's words…")
+            scope = _filters(None, sources, since, until)
+            result = self.service.compare(text, names, k=_int(k, 3, 1, 6), source=scope["source"],
+                                          since=scope["since"], until=scope["until"])
+            return views.comparison_html(result)
+        except Exception as exc:  # noqa: BLE001
+            return views.message(user_message(exc, "comparing"), "error")
+
+    def first(self, phrase: str, k: float = 10, speakers: list[str] | None = None,
+              sources: list[str] | None = None, since: str = "", until: str = "",
+              progress: gr.Progress = gr.Progress()) -> str:
+        """The earliest verified occurrences of a phrase or claim, the first statement marked."""
+        try:
+            text = _query(phrase, "phrase or claim")
+            progress(0.2, desc="Scanning the documents…")
+            result = self.service.first(text, k=_int(k, 10, 1, 50), **_filters(speakers, sources, since, until))
+            return views.first_html(result)
+        except Exception as exc:  # noqa: BLE001
+            return views.message(user_message(exc, "looking for the first occurrence"), "error")
+
+    def speaker_choices(self) -> Any:
+        """The people who speak in the collection, for the Compare picker (most passages first)."""
+        try:
+            people = [p for p in self.service.speakers() if p["kind"] == "person"]
+            return gr.update(choices=[(f"{p['speaker']} ({p['passages']})", p["speaker"]) for p in people])
+        except Exception as exc:  # noqa: BLE001
+            log.error("reading the speakers", exc_info=exc)
+            return gr.update()
 
     # -- Read -----------------------------------------------------------------------------
     def open_document(self, doc_id: str, char_start: float | None = None,
@@ -215,15 +273,20 @@ class Handlers:
         """Everything that depends on the library's contents: header, filter choices, lists."""
         try:
             stats = self.service.stats()
-            speakers = [(f"{s} ({n})", s) for s, n in self.service.speakers()]
+            people = self.service.speakers()
+            speakers = [(f"{p['speaker']} ({p['passages']})", p["speaker"]) for p in people if p["kind"] == "person"]
+            speakers += [(f"{p['speaker']} ({p['passages']}, {p['kind']})", p["speaker"]) for p in people
+                         if p["kind"] != "person"]
             sources = [(f"{s} ({n})", s) for s, n in self.service.sources()]
             catalog = self.service.catalog()
         except Exception as exc:  # noqa: BLE001
             msg = views.message(user_message(exc, "reading the library"), "error")
-            return (msg,) + (gr.update(),) * 5
+            return (msg,) + (gr.update(),) * 6
         docs = [(f"{r.date[:10] or 'undated'} · {r.title}"[:140], r.doc_id) for r in catalog]
+        stats = {**stats, "speakers": sum(p["kind"] == "person" for p in people)}
         return (views.stats_html(stats), gr.update(choices=speakers), gr.update(choices=sources),
-                gr.update(choices=docs), gr.update(choices=docs, value=None), self.library(text))
+                gr.update(choices=docs), gr.update(choices=docs, value=None), self.library(text),
+                views.speakers_html(people))
 
 
 def _day(bound: float) -> str:

@@ -16,6 +16,8 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,10 @@ from typing import Any
 from ingest.models import Document
 from ingest.readers import ReadLimits
 from rag.answers import Answer
+from rag.compare import Comparison
+from rag.first import FirstSaid
 from rag.library import Library
+from rag.lock import BusyError
 from rag.nodes import Hit
 from ui.fairlock import FairLock
 
@@ -82,9 +87,22 @@ class Service:
             log.warning("warm-up failed; the first request will load the models", exc_info=True)
 
     # -- reading --------------------------------------------------------------------------
-    def speakers(self) -> list[tuple[str, int]]:
+    @contextmanager
+    def reading(self, wait: float) -> Iterator[Library]:
+        """The Library under `lock` for callers that would rather fail than queue for long (the REST
+        API, the MCP tools): BusyError when the lock is not theirs within `wait` seconds."""
+        if not self.lock.acquire(timeout=wait):
+            raise BusyError(f"the library is busy (an upload is being indexed, or other requests are "
+                            f"ahead; waited {wait:g} s): try again in a moment")
+        try:
+            yield self.library
+        finally:
+            self.lock.release()
+
+    def speakers(self) -> list[dict[str, Any]]:
+        """The collection's speaker identities (`Library.speakers`)."""
         with self.lock:
-            return self.library.store.speakers()
+            return self.library.speakers()
 
     def sources(self) -> list[tuple[str, int]]:
         with self.lock:
@@ -105,6 +123,14 @@ class Service:
     def document(self, doc_id: str) -> Document | None:
         with self.lock:
             return self.library.document(doc_id)
+
+    def compare(self, topic: str, speakers: list[str], **filters: Any) -> Comparison:
+        with self.lock:
+            return self.library.compare(topic, speakers, **filters)
+
+    def first(self, phrase: str, **filters: Any) -> FirstSaid:
+        with self.lock:
+            return self.library.first(phrase, **filters)
 
     def catalog(self) -> list[DocRow]:
         """Every document with its passage count, newest first (read straight from the store)."""

@@ -11,11 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ingest.models import Document
 from rag.answers import Answer, Citation
+from rag.citations import date_phrase, format_date
 from rag.nodes import Hit
+
+if TYPE_CHECKING:
+    from rag.compare import Comparison
+    from rag.first import FirstSaid, Occurrence
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -260,3 +265,104 @@ def library_html(rows: Sequence, total: int) -> str:
     return (f'<div class="lib-count">{shown}</div><div class="lib-scroll"><table class="lib-rows"><thead><tr>'
             f'<th>Title</th><th>Date</th><th>Speakers</th><th>Passages</th><th>Source</th></tr></thead>'
             f'<tbody>{body}</tbody></table></div>')
+
+
+# -- side by side and first said ----------------------------------------------------------
+def _quote_actions(c: Citation, start: int, end: int) -> str:
+    return (f'<div class="card-actions"><button class="act open" {_open_attrs(c.doc_id, start, end)}>'
+            f'Read in document</button><button class="act copy" data-copy="{_e(c.attribution)}" '
+            f'title="{_e(c.attribution)}">Copy attribution</button>{_link(c.source_url)}</div>')
+
+
+def comparison_html(result: Comparison) -> str:
+    """One column per speaker: their verified quotes on the topic, dated, each opening its span;
+    a speaker with nothing on it says so (never someone else's words)."""
+    cols = []
+    for col in result.speakers:
+        also = (f'<div class="cmp-also">also as {_e(", ".join(col.matches[1:]))}</div>'
+                if len(col.matches) > 1 else "")
+        if col.abstained:
+            body = f'<div class="cmp-none" role="status">{_e(col.message)}</div>'
+        else:
+            body = "".join(
+                f'<article class="cmp-card"><div class="cmp-date">{_e(format_date(c.date) or "undated")}</div>'
+                f'<blockquote class="quote" {_open_attrs(c.doc_id, c.char_start, c.char_end)} '
+                f'title="Open the document at this quote">“{_e(c.quote)}”</blockquote>'
+                f'<div class="card-meta"><span class="title">{_e(c.title or c.doc_id)}</span>'
+                + (f'<span class="sep">·</span><span class="where">{_e(c.place)}</span>' if c.place else "")
+                + (f'<span class="page">p. {int(c.page)}</span>' if c.page else "")
+                + f'</div>{_quote_actions(c, c.char_start, c.char_end)}</article>'
+                for c in col.citations)
+        cols.append(f'<section class="cmp-col"><h3 class="cmp-who">{_e(col.speaker)}</h3>{also}{body}</section>')
+    said = sum(not c.abstained for c in result.speakers)
+    head = (f'<div class="cmp-head">On <b>“{_e(result.topic)}”</b>: {said} of {len(result.speakers)} speakers '
+            f'have verified quotes <span class="hint">best first; click a quote to read it in its document'
+            f'</span></div>')
+    return f'{head}<div class="cmp-grid" style="--cmp-cols: {len(cols)}">{"".join(cols)}</div>'
+
+
+def first_html(result: FirstSaid) -> str:
+    """The occurrences earliest first, the first statement marked, questions and undated marked;
+    each opens its document with the matching words highlighted."""
+    counts = result.counts
+    asked = counts["exact_asked"] + counts["near_asked"]
+    summary = (f'<div class="first-summary"><b>“{_e(result.phrase)}”</b>: {counts["exact_said"]} verbatim and '
+               f'{counts["near_said"]} near-verbatim statement{"s" * (counts["near_said"] != 1)}'
+               + (f', {asked} in journalists\' questions' if asked else "")
+               + ' <span class="hint">in this collection; click one to read it in its document</span></div>')
+    first = result.first
+    banner = ""
+    if first is not None:
+        c = first.citation
+        banner = (f'<div class="first-banner" role="status">First said by <b>{_e(c.speaker or "an unknown speaker")}'
+                  f'</b> {_e(date_phrase(c.date))} <span class="title">{_e(c.title or c.doc_id)}</span></div>')
+    if not result.occurrences:
+        return summary + message("Not found in the collection, verbatim or near it by meaning.", "empty")
+    items = "".join(_occurrence_html(o) for o in result.occurrences)
+    notes = "".join(f"<li>{_e(n)}</li>" for n in result.notes)
+    return (f'{summary}{banner}<ol class="first-list">{items}</ol>'
+            + (f'<ul class="first-notes">{notes}</ul>' if notes else ""))
+
+
+def _occurrence_html(o: Occurrence) -> str:
+    c = o.citation
+    badges = []
+    if o.first:
+        badges.append('<span class="badge first">first said</span>')
+    if o.asked:
+        badges.append('<span class="badge q" title="a journalist\'s question: not counted as saying it">'
+                      'asked, not said</span>')
+    if o.undated:
+        badges.append('<span class="badge undated" title="listed last: when it was said is unknown">undated</span>')
+    how = "verbatim" if o.match == "exact" else f"near-verbatim {o.similarity:.2f}"
+    a, b = o.match_start - c.char_start, o.match_end - c.char_start
+    quote = f'{_e(c.quote[:a])}<mark class="hit">{_e(c.quote[a:b])}</mark>{_e(c.quote[b:])}'
+    who = (c.speaker or "a journalist") if o.asked else (c.speaker or "unknown speaker")
+    classes = " ".join(x for x in ("occ", "first" if o.first else "", "asked" if o.asked else "",
+                                   "undated" if o.undated else "") if x)
+    return (f'<li class="{classes}"><div class="occ-head">{"".join(badges)}'
+            f'<span class="when">{_e(format_date(c.date) or "undated")}</span><span class="sep">·</span>'
+            f'<span class="who">{_e(who)}</span><span class="sep">·</span><span class="how">{_e(how)}</span></div>'
+            f'<blockquote class="quote" {_open_attrs(c.doc_id, o.match_start, o.match_end)} '
+            f'title="Open the document at these words">“{quote}”</blockquote>'
+            f'<div class="hit-title">{_e(c.title or c.doc_id)}</div>'
+            f'{_quote_actions(c, o.match_start, o.match_end)}</li>')
+
+
+def speakers_html(people: Sequence[dict]) -> str:
+    """Who speaks in the collection, one identity a row: the name used, the other names the
+    documents give the same person, roles, passages, documents and dates (to check attribution)."""
+    if not people:
+        return message("No speakers yet: add files above.", "empty")
+    rows = []
+    for p in people:
+        kind = "" if p["kind"] == "person" else f'<div class="t">{_e(p["kind"])}</div>'
+        others = ", ".join(a for a in p["aliases"] if a != p["speaker"])
+        dates = f'{(p["first"] or "?")[:10]} – {(p["last"] or "?")[:10]}'
+        rows.append(f'<tr class="k-{_e(p["kind"])}"><td><div class="lt">{_e(p["speaker"])}</div>{kind}</td>'
+                    f'<td>{_e(others)}</td><td>{_e("; ".join(p["roles"][:4]))}</td>'
+                    f'<td class="n">{int(p["passages"])}</td><td class="n">{int(p["documents"])}</td>'
+                    f'<td class="d">{_e(dates)}</td></tr>')
+    return (f'<div class="lib-count">{len(people)} speakers</div><div class="lib-scroll"><table class="lib-rows" '
+            f'id="speakers-table"><thead><tr><th>Speaker</th><th>Also named</th><th>Roles</th><th>Passages</th>'
+            f'<th>Documents</th><th>Dates</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
