@@ -104,7 +104,8 @@ def test_query_forms_are_distinct_and_short_forms_ask():
 
 def test_passages_carry_the_index_context_without_the_question(chunker):
     doc = next(d for d in _docs(SAMPLE / "kremlin" / "kremlin_transcripts.jsonl") if d.doc_id == "kremlin-en-56952")
-    chunk = next(c for c in chunker(doc) if c.speaker == "Vladimir Putin" and not c.is_question)
+    chunk = next(c for c in chunker(doc)
+                 if c.speaker == "Vladimir Putin" and not c.is_question and passage_context(doc, c).question)
     passage = passage_of(SourceDoc("kremlin_en", doc), chunk, "train")
     assert passage.text.endswith("\n\n" + chunk.text) and "Asked:" not in passage.text
     assert passage.text.startswith("Vladimir Putin (President of Russia)") and doc.date in passage.text.split("\n")[0]
