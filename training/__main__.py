@@ -61,10 +61,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         cache = VectorCache(args.out / "cache" / "minilm")
         queries = VectorCache(args.out / "cache" / "minilm-queries")
-        bank = [p for p in bank_order(examples, args.seed) if cache.has(passages[p].text)][: args.bank]
+        # a training passage with the very text of a held-out one (a release published twice) stays out
+        held_out = {text_key(p.text) for p in passages.values() if p.split == "val"}
+        bank = [p for p in bank_order(examples, args.seed)
+                if cache.has(passages[p].text) and text_key(passages[p].text) not in held_out][: args.bank]
         vectors = {e.qid: queries.rows[k] for e in train if (k := text_key(e.query)) in queries.rows}
         train_adapter(train, vectors, bank, cache.matrix([passages[p].text for p in bank]), run_dir,
-                      epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log)
+                      epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      weight_decay=args.weight_decay, seed=args.seed, log=log)
     elif args.kind == "query":
         from training.query_encoder import bank_order, train_query_encoder
         from training.vectors import VectorCache
@@ -140,9 +144,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     from training.export import export
 
     extra = json.loads(args.extra.read_text(encoding="utf-8")) if args.extra else None
-    info = export(args.checkpoint, args.folder, args.kind, args.max_length, extra)
+    if args.kind == "query-adapter":
+        from training.export import export_adapter
+
+        info = export_adapter(args.checkpoint, args.folder, args.scale, extra)
+    else:
+        info = export(args.checkpoint, args.folder, args.kind, args.max_length, extra)
     log(json.dumps({k: v for k, v in info.items() if k in ("sha256", "bytes", "parameters")}))
     print(info["sha256"])
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from training.card import write_card
+
+    mining = json.loads((args.out / "mining.json").read_text(encoding="utf-8"))
+    report = json.loads((args.report or args.out / "validation.json").read_text(encoding="utf-8"))
+    info = json.loads((args.folder / "model.json").read_text(encoding="utf-8"))
+    name = args.folder.name
+    hyper = {k: info[k] for k in ("epochs", "batch_size", "lr", "weight_decay", "seed", "bank", "scale") if k in info}
+    methods = ["bm25", "minilm", name, "rrf(bm25,minilm)", f"rrf(bm25,{name})"]
+    intro = ("A query adapter for all-MiniLM-L6-v2: search queries are embedded by the light encoder as "
+             "before, then mapped by q' = normalise(q + A q + b) (A 384 x 384, b 384). Passages and the "
+             "index are untouched (no reindex). Trained with a softmax over the whole bank of training answer "
+             "passages (every other answer of the same press conference among them: the hardest negatives "
+             "BM25 would mine) on the mined question -> answer pairs below; off unless "
+             "`$RAG_QUERY_ADAPTER` / `Settings.query_adapter` names it.")
+    notes = [f"The adapter's `scale` ({info.get('scale', 1.0)}) shrinks the trained map towards plain MiniLM; "
+             "it and the number of epochs were chosen on the `dev` half.",
+             "Measured on the project's own evaluation sets (never trained or tuned on): see bench/RESULTS.md "
+             "(`bench/query_adapter.py`)."]
+    print(write_card(args.folder, mining, report, methods, intro, args.command, hyper, notes))
     return 0
 
 
@@ -164,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=10, help="passes over the examples (adapter)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-5)
+    p.add_argument("--weight-decay", type=float, default=0.01, help="AdamW's decoupled weight decay (adapter)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--bank", type=int, default=1_000_000, help="query: use at most this many bank passages")
     p.set_defaults(func=cmd_train)
@@ -173,12 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=13)
     p.set_defaults(func=cmd_embed)
     p = sub.add_parser("export", help="write a checkpoint as a committed fp16 model folder")
-    p.add_argument("kind", choices=("query-encoder", "bi-encoder", "cross-encoder"))
+    p.add_argument("kind", choices=("query-adapter", "query-encoder", "bi-encoder", "cross-encoder"))
     p.add_argument("checkpoint", type=Path)
     p.add_argument("folder", type=Path)
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--extra", type=Path, help="JSON object merged into model.json (training settings)")
+    p.add_argument("--scale", type=float, default=1.0, help="query-adapter: multiply A and b by this (shrinkage)")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("card", help="write MODEL_CARD.md of an exported query adapter from the run's records")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--report", type=Path, help="the validation report (default OUT/validation.json)")
+    p.add_argument("--command", required=True, help="the command that rebuilds it")
+    p.set_defaults(func=cmd_card)
     p = sub.add_parser("evaluate", help="the validation task: BM25, MiniLM, RRF and the given models")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--questions", type=int, default=400, help="held-out press questions sampled (all forms)")

@@ -66,7 +66,9 @@ def train_adapter(examples: list[Example], query_vectors: dict[str, np.ndarray],
     out.mkdir(parents=True, exist_ok=True)
     path = out / "final.safetensors"
     save_file({"adapter.weight": a.detach().contiguous(), "adapter.bias": b.detach().contiguous()}, str(path),
-              metadata={"epochs": str(epochs), "side": "query", "form": "q + A q + b, normalised"})
+              metadata={"epochs": str(epochs), "batch_size": str(batch_size), "lr": str(lr),
+                        "weight_decay": str(weight_decay), "seed": str(seed), "bank": str(len(bank_pids)),
+                        "examples": str(len(usable)), "side": "query", "form": "q + A q + b, normalised"})
     return path
 
 
