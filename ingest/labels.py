@@ -180,10 +180,16 @@ def _colon_label(text: str, pos: int, line_end: int) -> tuple[str, int] | None:
     return None
 
 
+SECTION_WORDS = frozenset({"questions", "answers", "questions and answers", "questions et réponses", "preguntas"})
+
+
 def _is_heading(label: str, rest: str, text: str, line_end: int, end: int) -> bool:
     """A heading with a colon ("COVID-19: National Plan", "Macquarie Electorate: Bushfires"): a
     short title-case phrase ends the line, and text follows on the next lines (for a one-word
-    phrase: a speaker's label follows, and the heading is not a speaker's office or name in capitals)."""
+    phrase: a speaker's label follows, and the heading is not a speaker's office or name in capitals).
+    A Title-case "Questions :" alone on its line heads the questions part of a briefing."""
+    if not rest.strip() and label.strip().lower() in SECTION_WORDS and not is_shouted(label):
+        return True
     words = rest.split()
     if not 1 <= len(words) <= 20 or rest.rstrip()[-1:] in ".?!,;:—–-\"”'’)":
         return False

@@ -28,6 +28,13 @@ _US_PRESIDENTS = """
 |1989-01-20 George H. W. Bush|1993-01-20 Bill Clinton|2001-01-20 George W. Bush|2009-01-20 Barack Obama
 |2017-01-20 Donald Trump|2021-01-20 Joe Biden|2025-01-20 Donald Trump
 """
+_US_VICE_PRESIDENTS = """
+1933-03-04 John Nance Garner|1941-01-20 Henry A. Wallace|1945-01-20 Harry S. Truman|1949-01-20 Alben W. Barkley
+|1953-01-20 Richard Nixon|1961-01-20 Lyndon B. Johnson|1965-01-20 Hubert Humphrey|1969-01-20 Spiro Agnew
+|1973-12-06 Gerald Ford|1974-12-19 Nelson Rockefeller|1977-01-20 Walter Mondale|1981-01-20 George H. W. Bush
+|1989-01-20 Dan Quayle|1993-01-20 Al Gore|2001-01-20 Dick Cheney|2009-01-20 Joe Biden|2017-01-20 Mike Pence
+|2021-01-20 Kamala Harris|2025-01-20 JD Vance
+"""
 _RU_PRESIDENTS = "1991-07-10 Boris Yeltsin|1999-12-31 Vladimir Putin|2008-05-07 Dmitry Medvedev|2012-05-07 Vladimir Putin"
 _RU_PRIME_MINISTERS = """1999-08-16 Vladimir Putin|2000-05-07 Mikhail Kasyanov|2004-03-05 Mikhail Fradkov
 |2007-09-14 Viktor Zubkov|2008-05-08 Vladimir Putin|2012-05-08 Dmitry Medvedev|2020-01-16 Mikhail Mishustin"""
@@ -39,7 +46,8 @@ _UK_PRIME_MINISTERS = """1979-05-04 Margaret Thatcher|1990-11-28 John Major|1997
 _MX_PRESIDENTS = "2018-12-01 Andrés Manuel López Obrador|2024-10-01 Claudia Sheinbaum Pardo"
 
 _TABLES: dict[tuple[str, str], str] = {
-    ("us", "president"): _US_PRESIDENTS, ("ru", "president"): _RU_PRESIDENTS,
+    ("us", "president"): _US_PRESIDENTS, ("us", "vice president"): _US_VICE_PRESIDENTS,
+    ("ru", "president"): _RU_PRESIDENTS,
     ("ru", "prime minister"): _RU_PRIME_MINISTERS, ("au", "prime minister"): _AU_PRIME_MINISTERS,
     ("uk", "prime minister"): _UK_PRIME_MINISTERS, ("mx", "president"): _MX_PRESIDENTS,
 }
@@ -82,6 +90,11 @@ def holder(country: str, office: str, date: str | None) -> str | None:
     if first >= 0 and first == last:
         return rows[first][1]
     return None
+
+
+def offices_of(country: str) -> list[str]:
+    """The offices whose holders are known for `country` ("president", "vice president", ...)."""
+    return [office for c, office in _TABLES if c == country]
 
 
 def guess_country(text: str, limit: int = 20000) -> str | None:

@@ -74,6 +74,11 @@ OUTLETS = frozenset(
 OUTLET_WORDS = MEDIA_WORDS | frozenset("presse agence quotidien télévision chaîne hebdomadaire radiodiffusion".split())
 
 
+def is_moderator(role: str | None) -> bool:
+    """A debate's or a briefing's moderator, who gives the floor rather than asks."""
+    return bool(role) and _words(role) & {"moderator", "moderators"} != set() and not is_media_role(role)
+
+
 def is_outlet(name: str | None) -> bool:
     """A news organisation named beside a label: "FRANK CORMIER [Associated Press].",
     "M. Piet VANDERHAEGEN (Agence Lysmont Presse) :"."""
@@ -116,6 +121,8 @@ def mark_questioners(infos: list[SpeakerInfo], ctx: "TurnContext", bodies: list[
     chamber = _is_chamber(infos, ctx)
     for name in stats.talk:
         mine = stats.infos[name]
+        if any(is_moderator(i.role) for i in mine):
+            continue  # "QUINCY HOWE, MODERATOR:" gives the floor; the panel's journalists ask
         if any(is_media_role(i.role) or is_outlet(i.affiliation) for i in mine):
             asking.add(name)
             continue
@@ -131,6 +138,11 @@ def mark_questioners(infos: list[SpeakerInfo], ctx: "TurnContext", bodies: list[
             asking.add(name)
         elif not chamber and _introduces_self(name, stats.bodies[name]):
             asking.add(name)  # "Anastasia Levashova from Blackfriars Fund, London. I ..."
+        elif not chamber and numbered and _asks_like_a_reporter(stats.bodies[name]):
+            asking.add(name)  # "Speaker 3: Minister, people here were promised ...?"
+        elif not chamber and is_press_event(ctx.title) and any(i.affiliation for i in mine) \
+                and all("?" in body for body in stats.bodies[name]):
+            asking.add(name)  # "Mme Solène KERVAREC (L'Écho du Lys) : ... ?" at a press briefing
     asking |= _closing_reporters(infos, bodies)
     for info in infos:
         if info.speaker in asking and not info.is_question:
@@ -186,6 +198,27 @@ class _Stats:
             if who == name and nxt and nxt != name and not nxt_q and nxt_len > 1.5 * length:
                 followed += 1
         return followed * 2 >= self.turns[name] and self.avg(name) < 700
+
+
+ADDRESS_RE = re.compile(
+    r"^\W*(?:\d{1,2}:\d{2}(?::\d{2})?\W*)?(?:(?:mr|mrs|ms|madam|madame|mister|monsieur)\.?\s+)?(?:the\s+)?(?:deputy\s+|vice\s+|prime\s+)?"
+    r"(?:minister|president|secretary|commissioner|chancellor|governor|mayor|ambassador|senator|spokesman|"
+    r"spokeswoman|spokesperson|general|premier|chairman|chairwoman|chair)\b[^.?!\n]{0,40}[,.]", re.I)
+PRESS_EVENT_RE = re.compile(r"\b(?:press|presse|prensa|briefing|news conference|media availability|"
+                            r"point de presse|conférence de presse|conferencia)\b", re.I)
+
+
+def is_press_event(title: str | None) -> bool:
+    """A press conference or briefing, by its title."""
+    return bool(title and PRESS_EVENT_RE.search(title))
+
+
+def _asks_like_a_reporter(bodies: list[str]) -> bool:
+    """Every turn asks something, and one opens by addressing an official ("Minister, ...") or names
+    an outlet near its start ("Petra Lindqvist-Amo, Coastline Weekly. Is ...?")."""
+    if not bodies or not all("?" in body for body in bodies):
+        return False
+    return any(ADDRESS_RE.match(body) or _words(body[:150]) & MEDIA_WORDS for body in bodies)
 
 
 def _introduces_self(name: str, bodies: list[str]) -> bool:

@@ -20,7 +20,7 @@ from ingest.turns import TurnContext, is_label, normalise_person, read_label, sp
 
 ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 """Bumped when the structure parser changes what it finds (turns, speakers, roles): stored
 documents of an older version are parsed again by `rag reindex`, and their files by the next
 `rag ingest` that names them."""

@@ -24,7 +24,7 @@ from ingest.labels import (
     HONORIFIC_STOP_RE, Label, find_labels, is_label, is_shouted, strip_parentheticals, unmarked,
 )
 from ingest.models import Turn
-from ingest.offices import guess_country, holder
+from ingest.offices import guess_country, holder, offices_of
 from ingest.questioners import mark_questioners
 
 __all__ = ["Label", "SpeakerInfo", "TurnContext", "find_labels", "is_label", "normalise_person", "read_label",
@@ -266,7 +266,7 @@ def _full_name_in_text(surname: str, text: str, role: str | None = None,
     introduced: set[str] = set()
     role_words = {w.lower() for w in (role or "").split()} - {"the", "of"}
     for match in pattern.finditer(text):
-        after = text[match.end():match.end() + 30].split()
+        after = text[match.end():match.end() + 30].split("\n", 1)[0].split()  # the same line only
         if after and after[0][:1].isupper() and after[0].lower().strip(",.;:") not in ROLE_WORDS \
                 and not text[match.end():match.end() + 1] in ",.;:":
             continue  # inside a list of names ("Landrieu Lautenberg Leahy Levin"), not a first name
@@ -350,6 +350,20 @@ class _Resolver:
             return _full_name_in_text(surname, self.text, info.role, honorific_only=not info.role)
         return None
 
+    def holder_by_surname(self, surname: str) -> str | None:
+        """The full name of an office holder the text names by office and surname ("Vice
+        President Nixon", "President Eisenhower") on the document's date, if the surname fits."""
+        country = self.country() if self.ctx.date else None
+        if not country:
+            return None
+        for office in sorted(offices_of(country), key=len, reverse=True):
+            if not re.search(rf"\b{re.escape(office)}\s+{re.escape(surname)}\b", self.text, re.I):
+                continue
+            found = holder(country, office, self.ctx.date)
+            if found and _surname(found) == _surname(surname):
+                return _in_document_form(found, self.text)
+        return None
+
     def interviewee(self, info: SpeakerInfo) -> SpeakerInfo:
         """Who answers "A." in a Q-and-A interview: the document's speaker, or the one person
         the title names with an office ("Interview with Foreign Minister Ana Ruiz")."""
@@ -409,6 +423,11 @@ class _Resolver:
             elif info.has_role and info.role and not info.role_only:
                 holder_name = self.office_holder(info.role)
                 if holder_name and _surname(holder_name) == _surname(info.surname):
+                    speaker = holder_name
+                    self.by_surname[_surname(info.surname)] = holder_name
+            else:
+                holder_name = self.holder_by_surname(info.surname)
+                if holder_name:  # "MR. NIXON:" in a text that says "Vice President Nixon" in 1960
                     speaker = holder_name
                     self.by_surname[_surname(info.surname)] = holder_name
         if speaker and info.role and not info.role_only:

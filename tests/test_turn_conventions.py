@@ -233,3 +233,41 @@ def test_long_offices_do_not_leak_into_names():
     for label, (name, role) in cases.items():
         info = read_label(label)
         assert (info.speaker, info.role, info.is_question) == (name, role, False), label
+
+
+def test_a_debate_moderator_from_a_network_gives_the_floor_and_is_not_a_questioner():
+    """A moderator who introduces himself with his network is no journalist asking; the candidate
+    the text calls "Vice President Nixon" in 1960 is Richard Nixon (the holder of that office)."""
+    text = ("QUINCY HOWE, MODERATOR: I am Quincy Howe of ABC News saying good evening from New York. "
+            "Good evening, Vice President Nixon.\n\nMR. NIXON: Good evening, Mr. Howe.\n\n"
+            "MR. HOWE: And good evening, Senator Kennedy. Mr. Nixon, will you begin?\n\n"
+            "MR. NIXON: The United States and its allies face a long struggle in the world, "
+            "and America must lead it. Americans know it, Congress knows it, and Washington must act.\n\n"
+            "MR. HOWE: Thank you, Mr. Nixon. Now the first question from the panel?\n\n")
+    doc = _doc(text, title="Debate richard nixon new york", date="1960-10-21")
+    assert _turns(doc) == [("Quincy Howe", False), ("Richard Nixon", False), ("Quincy Howe", False),
+                           ("Richard Nixon", False), ("Quincy Howe", False)]
+
+
+def test_numbered_voices_and_named_reporters_at_a_briefing_are_questions():
+    text = ("Minister of Coastal Affairs Halvard Brandt Press Conference\nMay 6, 2025\n\n"
+            "Speakers: Halvard Brandt (Minister of Coastal Affairs), journalists\n\n"
+            "Minister Brandt: (00:41)\nGood morning. Phase two starts in September and will cost 84 million.\n\n"
+            "Speaker 3: (07:01)\nMinister, people here were promised phase two three years ago. Why believe it now?\n\n"
+            "Minister Brandt: (07:20)\nBecause the contract is signed and the money is in this year's budget.\n\n")
+    doc = _doc(text, title="Minister of Coastal Affairs Halvard Brandt Press Conference", date="2025-05-06")
+    assert _turns(doc) == [("Halvard Brandt", False), ("Speaker 3", True), ("Halvard Brandt", False)]
+    french = ("LE PORTE-PAROLE : Bonjour à toutes et à tous. J'ai une annonce.\n\nQuestions :\n\n"
+              "Mme Solène KERVAREC (L'Écho du Lys) : Bonjour. La ministre rencontrera-t-elle son homologue ?\n\n"
+              "LE PORTE-PAROLE : Aucune rencontre n'est prévue à ce stade.\n\n")
+    doc = _doc(french, title="Point de presse de M. Théo Arcambault, porte-parole du ministère", date="2025-05-12")
+    assert [(s, q) for s, q in _turns(doc)] == [("Théo Arcambault", False), ("Solène Kervarec", True),
+                                               ("Théo Arcambault", False)]  # "Questions :" is a heading
+
+
+def test_a_name_that_ends_the_title_line_gives_the_full_name():
+    text = ("Joint Press Availability of Interior Minister Karsten Voll and Police Commissioner Ada Nwosu-Lind\n"
+            "May 20, 2025\n\n>> MINISTER VOLL: Thank you. Forty thousand homes are still without power.\n"
+            ">> COMMISSIONER NWOSU-LIND: Thank you, Minister. Three main roads remain closed.\n")
+    doc = _doc(text)
+    assert [s for s, _ in _turns(doc)][-2:] == ["Karsten Voll", "Ada Nwosu-Lind"]
