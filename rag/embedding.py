@@ -98,9 +98,11 @@ class Embedder:
     name: str = "all-MiniLM-L6-v2"
     batch_size: int = 16
     precision: str = "auto"
+    query_adapter: str | None = None  # search queries' adapter: a committed name or a file (rag.relevance)
     _model: Any = None
     _tokenizer: Any = None
     _light: Any = None
+    _adapter: Any = None
 
     def __post_init__(self) -> None:
         if self.name not in MODELS:
@@ -184,3 +186,20 @@ class Embedder:
     def embed_query(self, text: str) -> list[float]:
         """One query vector (the light encoder)."""
         return self.embed_queries([text])[0].tolist()
+
+    def embed_search_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of queries searched against the index's passage vectors: `embed_queries`, then
+        the query adapter when one is set (trained for exactly this, query against passage; the
+        sentences compared with a question keep `embed_queries`' vectors)."""
+        vectors = self.embed_queries(texts)
+        if self.query_adapter is None:
+            return vectors
+        if self._adapter is None:
+            from rag.relevance import open_query_adapter
+
+            self._adapter = open_query_adapter(self.query_adapter)
+        return self._adapter.transform(vectors)
+
+    def embed_search_query(self, text: str) -> list[float]:
+        """One search query vector (`embed_search_queries`)."""
+        return self.embed_search_queries([text])[0].tolist()

@@ -51,7 +51,7 @@ class Library:
                  reranker: Reranker | None = None, lock_wait: float = 0.0) -> None:
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.embed_batch_size,
-                                             self.settings.embed_precision)
+                                             self.settings.embed_precision, self.settings.query_adapter)
         self.bm25 = Bm25Encoder()
         self.lock_wait = lock_wait  # seconds to wait for another process's lock (0: fail at once)
         self.writer_lock: FileLock = writer_lock(self.settings.data_dir)
@@ -338,7 +338,7 @@ class Library:
         fetch = max(k, self.reranker.depth) if use_rerank and self.reranker else k
         hits = self.index.search(IndexQuery(
             # BM25 alone needs no query vector: do not run the model for it
-            text=query, dense=None if mode == "bm25" else self.embedder.embed_query(query),
+            text=query, dense=None if mode == "bm25" else self.embedder.embed_search_query(query),
             k=fetch + TIE_MARGIN, prefetch_k=max(self.settings.prefetch_limit, fetch + TIE_MARGIN), mode=mode,
             filters=filters,
         ))

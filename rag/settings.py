@@ -38,6 +38,12 @@ class CollectionSettingsWarning(UserWarning):
 
 QUANTIZATIONS = ("none", "int8")
 OPTIMIZE_AFTER = 20_000
+
+
+def _adapter_setting(raw: str) -> str | None:
+    """$RAG_QUERY_ADAPTER: 0/off for none, else a committed adapter's name or an adapter file's path."""
+    value = raw.strip()
+    return None if value.lower() in ("0", "off", "no", "false", "none") else value
 """Passages whose dense vectors are not yet in an HNSW graph at which an ingest builds the graph
 (below this a full scan is as fast: 1.5 ms at 10k points, see bench/RESULTS.md)."""
 
@@ -81,8 +87,16 @@ class Settings:
     optimize_after: int = OPTIMIZE_AFTER
     progress: bool = True
     index_context: bool = True  # embed and count each passage with its context header (rag.context)
+    query_adapter: str | None = None  # search queries' adapter: a committed name or a file (rag.relevance)
 
     def __post_init__(self) -> None:
+        if self.query_adapter is not None:
+            from rag.relevance import RelevanceModelError, open_query_adapter
+
+            try:
+                open_query_adapter(self.query_adapter).check()  # 296 kB: read now, so a bad file is one line
+            except RelevanceModelError as exc:
+                raise ValueError(f"$RAG_QUERY_ADAPTER: {exc}") from None
         if self.embed_precision not in PRECISIONS:
             raise ValueError(f"embedding precision ($RAG_EMBED_PRECISION) must be auto, fp32 or "
                              f"bf16, not {self.embed_precision!r}")
@@ -121,8 +135,8 @@ class Settings:
                  **overrides: object) -> "Settings":
         """Settings from arguments, then `RAG_DATA_DIR` / `RAG_QDRANT_URL` / `RAG_QDRANT_API_KEY`
         and, for a collection still to be created, `RAG_QDRANT_SHARDS` / `RAG_QDRANT_REPLICAS` /
-        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_PRECISION` (an argument that is not None
-        wins over its variable)."""
+        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_PRECISION` and `RAG_QUERY_ADAPTER`
+        (0 for none, an adapter's name or file; an argument that is not None wins over its variable)."""
         resolved_dir = data_dir or os.environ.get("RAG_DATA_DIR") or DEFAULT_DATA_DIR
         url = qdrant_url or os.environ.get("RAG_QDRANT_URL") or None
         key = os.environ.get("RAG_QDRANT_API_KEY") or None
@@ -139,6 +153,8 @@ class Settings:
             if value not in ("0", "1", "true", "false", "yes", "no"):
                 raise ValueError(f"$RAG_INDEX_CONTEXT must be 1 or 0, not {value!r}")
             overrides["index_context"] = value in ("1", "true", "yes")
+        if "query_adapter" not in overrides and os.environ.get("RAG_QUERY_ADAPTER"):
+            overrides["query_adapter"] = _adapter_setting(os.environ["RAG_QUERY_ADAPTER"])
         return cls(data_dir=Path(resolved_dir), qdrant_url=url, qdrant_api_key=key, **overrides)  # type: ignore[arg-type]
 
     @property

