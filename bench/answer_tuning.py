@@ -34,7 +34,7 @@ FEATURES = ("cos", "lex", "rank", "speaker", "atype", "ent", "foreign")
 
 
 def _gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
-    from rag.quotes import find_quote
+    from rag.answer.quotes import find_quote
 
     spans = []
     for g in item.get("gold_quotes") or []:
@@ -46,9 +46,9 @@ def _gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
 
 
 def cmd_collect(args: argparse.Namespace) -> None:
-    from rag.asking import make_answerer, retrieve
+    from rag.answer.asking import make_answerer, retrieve
     from rag.library import Library
-    from rag.named_speaker import asked_speakers
+    from rag.answer.named_speaker import asked_speakers
     from rag.settings import Settings
 
     items = [json.loads(x) for x in TUNING.read_text().splitlines() if x.strip()][: args.limit or None]
@@ -114,7 +114,7 @@ def balanced(items: list[dict], sw: dict[str, float]) -> tuple[float, float, flo
 
 
 def cmd_tune(args: argparse.Namespace) -> None:
-    from rag.extractive import WEIGHTS
+    from rag.answer.extractive import WEIGHTS
 
     items = pickle.loads(Path(args.features).read_bytes())
     base = dict(WEIGHTS)

@@ -135,7 +135,7 @@ class SampleGold:
     """Evidence spans of the answerable calibration questions, found in the stored documents."""
 
     def __init__(self, lib: Any) -> None:
-        from rag.quotes import find_quote
+        from rag.answer.quotes import find_quote
 
         self.spans: dict[str, list[tuple[str, int, int]]] = {}
         ids = {_base_id(d): d for d in lib.store.doc_ids()}
@@ -156,7 +156,7 @@ FEATURES = ("cos", "lex", "rank", "speaker")
 
 
 def _collect_one(lib: Any, answerer: Any, question: str, speaker_hint: bool, k: int) -> tuple[list[dict], float]:
-    from rag.asking import retrieve
+    from rag.answer.asking import retrieve
 
     hits = retrieve(lib, question, k, speaker_hint=speaker_hint)
     t = time.time()
@@ -168,7 +168,7 @@ def _collect_one(lib: Any, answerer: Any, question: str, speaker_hint: bool, k: 
 
 
 def cmd_collect(args: argparse.Namespace) -> None:
-    from rag.asking import make_answerer
+    from rag.answer.asking import make_answerer
 
     _threads(args.threads)
     out: dict[str, Any] = {"qmsum": [], "sample": []}
@@ -354,7 +354,7 @@ def _percentile(values: list[float], p: float) -> float:
 
 def _check(lib: Any, ans: Any) -> tuple[int, int]:
     """(verified citations, citations): each quote re-checked against its stored document."""
-    from rag.quotes import verify_span
+    from rag.answer.quotes import verify_span
 
     ok = 0
     for c in ans.citations:

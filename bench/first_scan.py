@@ -1,6 +1,6 @@
 """How long the verbatim part of `rag first` takes on a large collection: the store scan
 (`Store.texts_containing`, SQLite LIKE on every word of the phrase) plus the normalised match of
-`rag.first.find_phrase`, then the quotes of the 10 earliest, over the kremlin_en corpus
+`rag.answer.first.find_phrase`, then the quotes of the 10 earliest, over the kremlin_en corpus
 (7,061 documents; only the store is built: the verbatim search reads no vectors).
 
   python bench/first_scan.py --corpus /work/shared/data/kremlin_en --store /tmp/first-scan/store.sqlite3
@@ -38,8 +38,8 @@ def build(corpus: Path, path: Path) -> int:
     from ingest.readers import read_file
     from ingest.models import ReadError
     from ingest.structure import parse_document
-    from rag.ingestion import content_hash
-    from rag.store import Store
+    from rag.collection.ingestion import content_hash
+    from rag.store.store import Store
 
     files = sorted(corpus.glob("*.jsonl.gz"))
     if not files:
@@ -67,8 +67,8 @@ def main() -> None:
     parser.add_argument("--store", type=Path, required=True, help="a store file (built on first run)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from rag.first import Scope, exact_matches, find_phrase, order_key, quote
-    from rag.store import Store
+    from rag.answer.first import Scope, exact_matches, find_phrase, order_key, quote
+    from rag.store.store import Store
 
     if not args.store.exists():
         t0 = time.perf_counter()

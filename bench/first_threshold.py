@@ -1,10 +1,10 @@
-"""Choose `rag.first.NEAR_THRESHOLD`: when is a sentence "near-verbatim" to a phrase or claim?
+"""Choose `rag.answer.first.NEAR_THRESHOLD`: when is a sentence "near-verbatim" to a phrase or claim?
 
 `bench/first_calibration.jsonl` holds 32 queries written over data/sample by reading it: 22
 paraphrases of things said there, each with the sentences that say the same thing (substrings of
 the stored text; found by reading the documents and the candidates `dump` prints), and 10 claims on
 the sample's topics that nobody in it makes (the Minsk agreements "are dead", Russia "will join
-NATO", ...). For each query the near-verbatim search of `rag first` (`rag.first.near_occurrences`:
+NATO", ...). For each query the near-verbatim search of `rag first` (`rag.answer.first.near_occurrences`:
 hybrid retrieval, sentence and clause windows, MiniLM cosine) lists its candidates; a candidate is
 positive when its quote holds one of the query's positive substrings.
 
@@ -45,7 +45,7 @@ def load_queries(path: Path = CALIBRATION) -> list[dict[str, Any]]:
 
 def relabel(data: dict[str, Any], path: Path = CALIBRATION) -> None:
     """Labels from the current set (candidates collected before a label was added or fixed)."""
-    from rag.quotes import normalise
+    from rag.answer.quotes import normalise
 
     sets = {q["id"]: [normalise(p).lower() for p in q["positives"]] for q in load_queries(path)}
     for q in data["queries"]:
@@ -58,14 +58,14 @@ def relabel(data: dict[str, Any], path: Path = CALIBRATION) -> None:
 
 
 def cmd_collect(args: argparse.Namespace) -> None:
-    from rag.first import near_occurrences, resolve_scope
+    from rag.answer.first import near_occurrences, resolve_scope
     from rag.library import Library
-    from rag.quotes import normalise
+    from rag.answer.quotes import normalise
     from rag.settings import Settings
 
     if not (Path(args.data_dir) / "store.sqlite3").exists():
         raise SystemExit(f"{args.data_dir} holds no collection: rag ingest data/sample --data-dir {args.data_dir}")
-    from rag.first import WINDOW_RATIO
+    from rag.answer.first import WINDOW_RATIO
 
     ratio = None if args.sentences_only else (args.window_ratio or WINDOW_RATIO)
     out: dict[str, Any] = {"window_ratio": ratio, "queries": []}
@@ -185,7 +185,7 @@ def main() -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--sentences-only", action="store_true", help="no clause windows (to compare)")
     p.add_argument("--window-ratio", type=float, default=None,
-                   help="shortest clause window as a share of the phrase's words (default rag.first.WINDOW_RATIO)")
+                   help="shortest clause window as a share of the phrase's words (default rag.answer.first.WINDOW_RATIO)")
     p = sub.add_parser("dump")
     p.add_argument("--cands", required=True)
     p.add_argument("--top", type=int, default=8)

@@ -32,7 +32,7 @@ def fused(dense: list[str], sparse: list[str], wd: float, ws: float, k: int = 60
 
 def main() -> None:
     from rag.library import Library
-    from rag.quotes import find_quote
+    from rag.answer.quotes import find_quote
     from rag.settings import Settings
 
     ap = argparse.ArgumentParser(description=__doc__)

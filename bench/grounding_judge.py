@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.aegis_only:
         return aegis_only(rows, args.aegis_only)
 
-    from rag.embedding import Embedder
-    from rag.grounding import EmbeddingJudge, LexicalJudge, LLMJudge
+    from rag.models.embedding import Embedder
+    from rag.answer.grounding import EmbeddingJudge, LexicalJudge, LLMJudge
 
     counts = {k: sum(r["label"] == k for r in rows) for k in ("supported", "unsupported", "contradicted")}
     print(f"{len(rows)} pairs: {counts}", file=sys.stderr)
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     embedding = EmbeddingJudge(embedder)
     judges.append(("embedding (MiniLM cosine + overlap)", embedding.support, embedding.threshold))
     if args.llm_gguf or args.llm_url:
-        from rag.llm_backends import make_llm
+        from rag.models.llm_backends import make_llm
 
         llm = make_llm(llm_gguf=args.llm_gguf, llm_url=args.llm_url, llm_model=args.llm_model, timeout=120)
         llm_judge = LLMJudge(llm)

@@ -93,7 +93,7 @@ def stock_pipeline(paths: list[Path], work: Path) -> dict[str, float]:
     from llama_index.vector_stores.qdrant import QdrantVectorStore
     from qdrant_client import QdrantClient
 
-    from rag.embedding import MODELS
+    from rag.models.embedding import MODELS
 
     records = jsonl_records(paths)
     docs = [LIDocument(text=r.get("text") or "", id_=str(r.get("id")),

@@ -1,4 +1,4 @@
-"""The numpy query encoder (rag.light_encoder) against the torch model it stands in for.
+"""The numpy query encoder (rag.models.light_encoder) against the torch model it stands in for.
 
 1. Agreement: the minimum and mean cosine between its vectors and sentence-transformers' float32
    ones over real queries and sentences: the questions of eval/datasets (statements, red team) and
@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest.sentences import split_sentences  # noqa: E402
-from rag.embedding import Embedder, _minilm_path  # noqa: E402
-from rag.light_encoder import LightEncoder  # noqa: E402
+from rag.models.embedding import Embedder, _minilm_path  # noqa: E402
+from rag.models.light_encoder import LightEncoder  # noqa: E402
 from scale_common import machine  # noqa: E402
 
 
@@ -125,9 +125,9 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 COLD = {
-    "light": ("from rag.embedding import _minilm_path\nfrom rag.light_encoder import LightEncoder\n"
+    "light": ("from rag.models.embedding import _minilm_path\nfrom rag.models.light_encoder import LightEncoder\n"
               "e = LightEncoder.open(_minilm_path())"),
-    "torch": "from rag.embedding import Embedder\ne = Embedder(precision='fp32'); e.model",
+    "torch": "from rag.models.embedding import Embedder\ne = Embedder(precision='fp32'); e.model",
     "onnx": ("import sys; sys.path.insert(0, {bench!r}); sys.path.insert(0, {site!r})\n"
              "from light_encoder import OnnxEncoder\nfrom pathlib import Path\n"
              "e = OnnxEncoder(Path({onnx!r}), 1)"),

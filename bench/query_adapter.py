@@ -1,5 +1,5 @@
 """The query adapter on the project's own evaluation sets: dense and hybrid retrieval over
-data/sample with and without a committed query adapter (rag.relevance), same index, same
+data/sample with and without a committed query adapter (rag.models.relevance), same index, same
 questions. The adapter is chosen on held-out mined documents (`python -m training evaluate`);
 these sets only measure it, nothing is tuned on them.
 

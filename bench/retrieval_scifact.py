@@ -116,7 +116,7 @@ def make_caching_embedder(cache_prefix: Path | None) -> Any:
     With `cache_prefix`, vectors are loaded from and saved to PREFIX.json + PREFIX.npy.
     `hits` / `misses` count texts served from the cache / embedded by the model.
     """
-    from rag.embedding import Embedder
+    from rag.models.embedding import Embedder
 
     class CachingEmbedder(Embedder):
         cache: dict[str, np.ndarray] = {}

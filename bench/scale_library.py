@@ -5,14 +5,14 @@ Each size gets a complete data dir (SQLite store + Qdrant Edge shard) that
 `Library(Settings(data_dir=...))` opens normally, written through the product's own code path
 with no embedding model run: per batch of documents `store.mark_pending`, `vectors.add(
 [chunk_to_node(...)])` (which computes the BM25 vectors), `vectors.flush()`, `store.put_documents`
-(what `rag.ingestion.Ingestor._flush` does, minus the embedding), then `Library.optimize()`.
+(what `rag.collection.ingestion.Ingestor._flush` does, minus the embedding), then `Library.optimize()`.
 
 Documents: the real SciFact documents and chunks of an existing data dir, with their stored
 MiniLM vectors read back from its shard. Copy 0 of a document keeps its id and vectors; copy r>=1
 is the same document under the id "<orig>~r" with every chunk's dense vector plus N(0, sigma) per
 dimension, re-normalised. Every copy (copy 0 included) gets a speaker drawn Zipf-like from the
 500 most frequent UN General Debate speaker names and a date uniform over 1990-2025, set on the
-document, its turns and its chunks, so the payload that `rag.nodes.chunk_to_node` writes carries
+document, its turns and its chunks, so the payload that `rag.index.nodes.chunk_to_node` writes carries
 them exactly as an ingest would. Copies are added until the chunk count reaches the size (the
 last document may be cut short).
 
@@ -52,7 +52,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # scale_common, also when loaded by a test
 
 from ingest.models import Chunk, Document  # noqa: E402
-from rag.filters import date_bounds  # noqa: E402
+from rag.index.filters import date_bounds  # noqa: E402
 from scale_common import machine, proc_status, read_speakers, versions, zipf_weights  # noqa: E402
 
 K = 10
@@ -96,8 +96,8 @@ def percentiles(times: list[float]) -> dict[str, float]:
 def read_vectors(shard_dir: Path, scratch: Path) -> dict[str, np.ndarray]:
     """point id -> dense vector of every point in a shard (read from a copy: the shard may be
     open in another process)."""
-    from rag.edge_store import _edge
-    from rag.layout import DENSE
+    from rag.index.edge_store import _edge
+    from rag.index.layout import DENSE
 
     q = _edge()
     copy = scratch / "src-shard"
@@ -122,8 +122,8 @@ def read_vectors(shard_dir: Path, scratch: Path) -> dict[str, np.ndarray]:
 def read_source(src: Path, scratch: Path) -> list[SourceDoc]:
     """Every document of a data dir with its chunks and stored dense vectors. The store is
     copied with SQLite's backup API first (read-only on the source)."""
-    from rag.nodes import point_id
-    from rag.store import Store
+    from rag.index.nodes import point_id
+    from rag.store.store import Store
 
     scratch.mkdir(parents=True, exist_ok=True)
     vectors = read_vectors(src / "qdrant-edge", scratch)
@@ -219,8 +219,8 @@ def copies(source: list[SourceDoc], size: int, speakers: list[str], seed: int, s
 # -- build ----------------------------------------------------------------------------------------
 def write_batch(lib: Any, items: list[tuple[Document, list[Chunk], np.ndarray]]) -> None:
     """Ingestor._flush without the embedding: intent, points, flush, then the store rows."""
-    from rag.ingestion import content_hash
-    from rag.nodes import chunk_to_node, point_id
+    from rag.collection.ingestion import content_hash
+    from rag.index.nodes import chunk_to_node, point_id
 
     if not items:
         return
@@ -379,7 +379,7 @@ def check_answer(lib: Any, answer: Any, tally: dict[str, int]) -> None:
 
 
 def forget_speakers(store: Any) -> None:
-    """Drop the store's cached speaker list, if this version of `rag.store.Store` keeps one."""
+    """Drop the store's cached speaker list, if this version of `rag.store.store.Store` keeps one."""
     if hasattr(store, "_speakers"):
         store._speakers = None
 
@@ -422,9 +422,9 @@ def measure(data_dir: Path, questions: list[str], speakers: list[str], seed: int
             n_search: int = 100, n_slow: int = 50, speaker_repeats: int = 10,
             embedder: Any = None) -> dict[str, Any]:
     """Open the data dir as `rag serve` does and time the four columns end to end."""
-    from rag.extractive import mentioned_speakers
+    from rag.answer.extractive import mentioned_speakers
     from rag.library import Library
-    from rag.rerank import make_reranker
+    from rag.answer.rerank import make_reranker
     from rag.settings import Settings
 
     sets = split_questions(questions, warmup, n_search, n_slow)
@@ -684,7 +684,7 @@ def report(results: list[dict[str, Any]], command: str, compare: list[dict[str, 
                    f"{r['measure']['store_speakers']['speakers']['p50']:.2f} ms as searches meet it "
                    f"({r['measure']['store_speakers']['distinct']} speakers)" for r in results)
     lines += [f"`Store.speakers()` alone (p50): {sp}. `Library.search` calls it on every search with a speaker "
-              f"(via `resolve_speakers`) and `rag.asking.retrieve` on every ask without one; \"as searches meet "
+              f"(via `resolve_speakers`) and `rag.answer.asking.retrieve` on every ask without one; \"as searches meet "
               f"it\" is with the store's own cache of the list, where the store has one.", ""]
     return "\n".join(lines)
 

@@ -1,9 +1,9 @@
 """Query latency and resident memory of our search at 10k / 100k / 1M points in one Qdrant Edge shard.
 
-The shard is made by our own `rag.edge_store.EdgeVectorStore` (layout and payload indexes of
-`rag/layout.py`) and every timed search is `EdgeVectorStore.query` with the `VectorStoreQuery`
+The shard is made by our own `rag.index.edge_store.EdgeVectorStore` (layout and payload indexes of
+`rag/index/layout.py`) and every timed search is `EdgeVectorStore.query` with the `VectorStoreQuery`
 that `rag.library.Library.search` builds (k=10, prefetch 100 per branch, RRF k 60, no rerank,
-filters from `rag.filters.SearchFilters`); only the query embedding is taken out of the timed
+filters from `rag.index.filters.SearchFilters`); only the query embedding is taken out of the timed
 call (it is timed on its own, once per query, up front).
 
 Points: the real chunks of an existing collection (dense vector, BM25 sparse vector, payload,
@@ -46,11 +46,11 @@ from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQu
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # scale_common, also when loaded by a test
 from scale_common import machine, proc_status, read_speakers, versions, zipf_weights  # noqa: E402
 
-from rag.edge_store import EdgeVectorStore, _edge  # noqa: E402
-from rag.filters import SearchFilters  # noqa: E402
-from rag.layout import DENSE, SPARSE  # noqa: E402
+from rag.index.edge_store import EdgeVectorStore, _edge  # noqa: E402
+from rag.index.filters import SearchFilters  # noqa: E402
+from rag.index.layout import DENSE, SPARSE  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.sparse import Bm25Encoder  # noqa: E402
+from rag.index.sparse import Bm25Encoder  # noqa: E402
 
 K = 10
 MODES = {"hybrid": VectorStoreQueryMode.HYBRID, "dense": VectorStoreQueryMode.DEFAULT,
@@ -95,7 +95,7 @@ def prepare(src: Path, cache: Path, queries_file: Path, n_queries: int, ungdc: P
             texts.append(rec.get("text") or rec.get("question") or rec.get("query"))
             if len(texts) >= n_queries:
                 break
-    from rag.embedding import Embedder
+    from rag.models.embedding import Embedder
 
     emb = Embedder()
     emb.embed_query("warm up")
@@ -321,7 +321,7 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def _edge_filter(f: SearchFilters) -> Any:
-    from rag.edge_store import to_edge_filter
+    from rag.index.edge_store import to_edge_filter
 
     return to_edge_filter(f.to_metadata_filters())
 
@@ -360,7 +360,7 @@ def report(results: list[dict[str, Any]], meta: dict[str, Any], start: dict[str,
              f"payloads returned and parsed into nodes; 10 warm-up queries per column not counted",
              "- filter (hybrid+filter): `SearchFilters(speakers=[one name], since=YYYY, until=YYYY)` with a "
              "1-10 year range: speaker_key MatchAny + date_to >= / date_from <= over our payload indexes",
-             f"- layout: `rag/layout.py` through `EdgeVectorStore` (cosine dense 384, BM25 sparse with IDF "
+             f"- layout: `rag/index/layout.py` through `EdgeVectorStore` (cosine dense 384, BM25 sparse with IDF "
              f"modifier, 7 payload indexes); the int8 rows add `ScalarQuantizationConfig(Int8, quantile 0.99, "
              f"always_ram)` and `HnswIndexConfig(m={args.hnsw_m}, ef_construct={args.hnsw_ef_construct})` "
              f"to the shard config",

@@ -12,7 +12,7 @@ An answer is cut into statements, each ending with its citation markers ``[1]`` 
   unsupported statement does not).
 
 The entailment judge is a function ``(premise, claim) -> bool``: an NLI model or the grounding
-judges of `rag.grounding` at their calibrated thresholds.
+judges of `rag.answer.grounding` at their calibrated thresholds.
 """
 
 from __future__ import annotations

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from eval.alce import Entails, score_answer, split_statements
-from rag.quotes import verify_span
+from rag.answer.quotes import verify_span
 
 if TYPE_CHECKING:
     from eval.dataset import EvalItem
-    from rag.answers import Answer, Citation
-    from rag.store import Document
+    from rag.answer.answers import Answer, Citation
+    from rag.store.store import Document
 
 PREMISE_WINDOW = 300
 """Characters of stored text on each side of a quote that make up its cited passage."""

@@ -150,7 +150,7 @@ def _run_turns(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     import json
 
     from eval.turns import DEFAULT_SETS, load_turn_set, report_markdown, score
-    from rag.embedding import Embedder
+    from rag.models.embedding import Embedder
 
     paths = args.sets or DEFAULT_SETS
     if not paths:

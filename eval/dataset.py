@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from rag.quotes import find_quote
+from rag.answer.quotes import find_quote
 
 if TYPE_CHECKING:
     from rag.library import Library
@@ -221,7 +221,7 @@ def validate_against_store(items: Iterable[EvalItem], lib: "Library") -> list[st
     """Problems with the gold evidence in this collection; an empty list means all is found.
 
     After `align_doc_ids`, checks that every gold document is stored, every gold quote occurs
-    verbatim (after the whitespace / quote-mark normalisation of `rag.quotes`) in its
+    verbatim (after the whitespace / quote-mark normalisation of `rag.answer.quotes`) in its
     document's stored text, and every gold span lies inside its document.
     """
     problems: list[str] = []

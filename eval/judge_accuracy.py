@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rag.grounding import SupportJudge
+    from rag.answer.grounding import SupportJudge
 
 PAIRS = Path(__file__).resolve().parent / "datasets" / "judge_pairs.jsonl"
 LABELS = ("supported", "unsupported", "contradicted")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eval.dataset import EvalItem, GoldSpan
-from rag.quotes import find_quote
+from rag.answer.quotes import find_quote
 
 if TYPE_CHECKING:
     from rag.library import Library

@@ -102,7 +102,7 @@ def run_answers(lib: "Library", items: Sequence["EvalItem"], answerer: str, unit
                 opts: RunOptions) -> tuple[dict[str, Any], list[AnswerRecord]]:
     """Ask every question with one answerer; answer metrics, plus retrieval metrics of the
     passages the answerer was given (hybrid, with the speaker hint, as `rag ask` retrieves)."""
-    from rag.asking import make_answerer
+    from rag.answer.asking import make_answerer
 
     impl = make_answerer(lib, answerer, **(opts.llm if answerer == "llm" else {}))
     entails = (lambda premise, claim: judge.support(claim, premise) >= judge.threshold) if judge else None
@@ -146,7 +146,7 @@ def _qrels(items: Sequence["EvalItem"], unit: str, lib: "Library",
 
 
 def _run(lib: "Library", task: "EvalTask", opts: RunOptions) -> dict[str, Any]:
-    from rag.grounding import make_judge
+    from rag.answer.grounding import make_judge
 
     started = time.perf_counter()
     out: dict[str, Any] = {"task": task.name, "data_dir": str(lib.settings.data_dir), "unit": task.unit,
@@ -164,7 +164,7 @@ def _run(lib: "Library", task: "EvalTask", opts: RunOptions) -> dict[str, Any]:
     out["answerable"] = sum(1 for i in items if i.answerable)
     reranker = None
     if opts.reranker:
-        from rag.rerank import make_reranker
+        from rag.answer.rerank import make_reranker
 
         reranker = make_reranker(opts.reranker, lib.embedder)
     judge = None
@@ -219,6 +219,6 @@ def _measure(lib: "Library", items: Sequence["EvalItem"], unit: str, qrels: dict
 def _judge_llm(opts: RunOptions) -> Any:
     if opts.judge != "llm":
         return None
-    from rag.llm_backends import make_llm
+    from rag.models.llm_backends import make_llm
 
     return make_llm(**{k: v for k, v in opts.llm.items() if k != "llm_mode"})

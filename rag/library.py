@@ -10,26 +10,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ingest.models import Document
-from rag.embedding import Embedder
-from rag.filters import SearchFilters
-from rag.index import SearchIndex, VectorStore, as_vector_store, drop_vector_store, open_index
-from rag.index_query import IndexQuery, Mode
-from rag.lock import BusyError, FileLock, index_lock, writer_lock
-from rag.nodes import Hit, point_id
-from rag.rerank import Reranker
+from rag.models.embedding import Embedder
+from rag.index.filters import SearchFilters
+from rag.index.backends import SearchIndex, VectorStore, as_vector_store, drop_vector_store, open_index
+from rag.index.index_query import IndexQuery, Mode
+from rag.store.lock import BusyError, FileLock, index_lock, writer_lock
+from rag.index.nodes import Hit, point_id
+from rag.answer.rerank import Reranker
 from rag.settings import Settings
-from rag.sparse import Bm25Encoder
-from rag.speakers import SpeakerIndex, SpeakerRow
-from rag.store import Store
+from rag.index.sparse import Bm25Encoder
+from rag.store.speakers import SpeakerIndex, SpeakerRow
+from rag.store.store import Store
 
 if TYPE_CHECKING:
     from ingest.readers import ReadLimits
-    from rag.answers import Answer
-    from rag.check import CheckReport
-    from rag.compare import Comparison
-    from rag.first import FirstSaid
-    from rag.ingestion import IngestReport, Ingestor
-    from rag.progress import Progress
+    from rag.answer.answers import Answer
+    from rag.collection.check import CheckReport
+    from rag.answer.compare import Comparison
+    from rag.answer.first import FirstSaid
+    from rag.collection.ingestion import IngestReport, Ingestor
+    from rag.collection.progress import Progress
 
 
 TIE_MARGIN = 10
@@ -187,8 +187,8 @@ class Library:
 
     def _ingestor(self, limits: "ReadLimits | None" = None, show: bool = False,
                   pause: Callable[[], object] | None = None, batch_chunks: int | None = None) -> "Ingestor":
-        from rag.ingestion import BATCH_CHUNKS, Ingestor
-        from rag.progress import Progress
+        from rag.collection.ingestion import BATCH_CHUNKS, Ingestor
+        from rag.collection.progress import Progress
 
         return Ingestor(self.store, self.vectors, self.embedder, limits,
                         target_tokens=self.settings.chunk_target_tokens,
@@ -218,8 +218,8 @@ class Library:
             # every document is pending until its new points are flushed and its rows committed:
             # a killed reindex is finished by the next writer (or `rag reindex` again)
             from ingest.structure import reparse
-            from rag.ingestion import Ingestor
-            from rag.progress import Progress
+            from rag.collection.ingestion import Ingestor
+            from rag.collection.progress import Progress
 
             self.store.mark_all_pending()
             drop_vector_store(self.index, self.settings)
@@ -244,7 +244,7 @@ class Library:
 
     def _reindex_batch(self, batch: list[tuple[Document, list]], bar: "Progress") -> int:
         """Embed and index a batch of re-chunked documents, flush, then commit their rows."""
-        from rag.ingestion import content_hash, embedded_nodes
+        from rag.collection.ingestion import content_hash, embedded_nodes
 
         if not batch:
             return 0
@@ -262,7 +262,7 @@ class Library:
         """Compare the store and the index (`rag check`); `repair` makes them agree, the store
         being the truth (orphan points deleted, missing or stale ones re-embedded, an
         interrupted write finished, affected files read again by the next ingest)."""
-        from rag.check import check, repair as fix
+        from rag.collection.check import check, repair as fix
 
         with self.writer_lock.hold(self.lock_wait, "check --repair" if repair else "check"):
             if repair:
@@ -271,7 +271,7 @@ class Library:
 
     def backup(self, dest: Path | str) -> dict[str, Any]:
         """Copy the store and the index into a new folder (`rag backup DIR`); returns the manifest."""
-        from rag.backup import backup
+        from rag.collection.backup import backup
 
         return backup(self, Path(dest))
 
@@ -280,7 +280,7 @@ class Library:
                 wait: float = 0.0) -> dict[str, Any]:
         """Restore a backup into `settings.data_dir` (`rag restore DIR`), which must be empty
         unless `force` (the present files are then moved aside, not deleted)."""
-        from rag.backup import restore
+        from rag.collection.backup import restore
 
         return restore(Path(src), settings, force=force, wait=wait)
 
@@ -356,7 +356,7 @@ class Library:
             until: str | None = None, source: str | list[str] | None = None,
             answerer: str = "extractive", **options: Any) -> "Answer":
         """An answer in the speakers' own words, every quote verified against its stored source."""
-        from rag.asking import ask
+        from rag.answer.asking import ask
 
         return ask(self, question, speaker=speaker, since=since, until=until, source=source,
                    answerer=answerer, **options)
@@ -364,14 +364,14 @@ class Library:
     def compare(self, topic: str, speakers: list[str], since: str | None = None, until: str | None = None,
                 source: str | list[str] | None = None, k: int = 3) -> "Comparison":
         """Per speaker, their best verified quotes on the topic, side by side (`rag compare`)."""
-        from rag.compare import compare
+        from rag.answer.compare import compare
 
         return compare(self, topic, speakers, since=since, until=until, source=source, k=k)
 
     def first(self, phrase: str, speaker: str | list[str] | None = None, since: str | None = None,
               until: str | None = None, source: str | list[str] | None = None, k: int = 10) -> "FirstSaid":
         """The earliest verified occurrences of a phrase or claim, the first statement marked (`rag first`)."""
-        from rag.first import first_said
+        from rag.answer.first import first_said
 
         return first_said(self, phrase, speaker=speaker, since=since, until=until, source=source, k=k)
 

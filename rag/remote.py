@@ -3,7 +3,7 @@ data dir's embedded index (Qdrant Edge lets one process at a time open it). It h
 `Library` that these commands make, answered by the server's REST API and turned back into the
 same objects, so a command prints exactly what it would have printed itself.
 
-The server is found through `DATA_DIR/serve.json` (`rag.serve_file`); its token, if it needs
+The server is found through `DATA_DIR/serve.json` (`rag.store.serve_file`); its token, if it needs
 one, comes from $RAG_API_TOKEN. Loopback requests never go through an HTTP proxy.
 """
 
@@ -17,10 +17,10 @@ import urllib.request
 from typing import Any
 
 from ingest.models import Document
-from rag.answers import Answer
-from rag.json_shapes import answer_from_json, document_from_json, hits_from_json
-from rag.lock import BusyError
-from rag.nodes import Hit
+from rag.answer.answers import Answer
+from rag.answer.json_shapes import answer_from_json, document_from_json, hits_from_json
+from rag.store.lock import BusyError
+from rag.index.nodes import Hit
 
 COMMANDS = ("search", "ask", "show", "stats", "speakers")
 """The commands that a running server answers when it holds the index."""

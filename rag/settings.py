@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.embedding import PRECISIONS
+from rag.models.embedding import PRECISIONS
 
 DEFAULT_DATA_DIR = ".rag"
 # collection settings for a cluster: (command-line flag, environment variable)
@@ -86,12 +86,12 @@ class Settings:
     hnsw_ef_construct: int = 100
     optimize_after: int = OPTIMIZE_AFTER
     progress: bool = True
-    index_context: bool = True  # embed and count each passage with its context header (rag.context)
-    query_adapter: str | None = None  # search queries' adapter: a committed name or a file (rag.relevance)
+    index_context: bool = True  # embed and count each passage with its context header (rag.index.context)
+    query_adapter: str | None = None  # search queries' adapter: a committed name or a file (rag.models.relevance)
 
     def __post_init__(self) -> None:
         if self.query_adapter is not None:
-            from rag.relevance import RelevanceModelError, open_query_adapter
+            from rag.models.relevance import RelevanceModelError, open_query_adapter
 
             try:
                 open_query_adapter(self.query_adapter).check()  # 296 kB: read now, so a bad file is one line

@@ -32,7 +32,7 @@ def load_bench(name: str) -> ModuleType:
 @pytest.fixture(scope="session")
 def embedder():
     """The real MiniLM model from its wheel, loaded once."""
-    from rag.embedding import Embedder
+    from rag.models.embedding import Embedder
 
     return Embedder()
 

@@ -13,11 +13,11 @@ import pytest
 
 from ingest.models import Document, Turn
 from ingest.sentences import split_sentences
-from rag.answers import Answer, Citation
-from rag.citations import (ABSTAIN_TEXT, attribution, date_phrase, format_date, occasion,
+from rag.answer.answers import Answer, Citation
+from rag.answer.citations import (ABSTAIN_TEXT, attribution, date_phrase, format_date, occasion,
                            turn_at, verify_answer)
-from rag.extractive import is_instruction, mentioned_speakers
-from rag.quotes import normalise
+from rag.answer.extractive import is_instruction, mentioned_speakers
+from rag.answer.quotes import normalise
 
 OUT_OF_SCOPE = ["What is the boiling point of mercury?", "Who won the 2018 World Cup?",
                 "How do I bake sourdough bread at home?", "How many moons does Jupiter have?"]
@@ -259,13 +259,13 @@ def test_a_fabricating_answerer_is_caught_end_to_end(sample_library) -> None:
 
 
 def test_llm_answerer_missing_is_a_clear_error(sample_library, monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "rag.generative", None)
+    monkeypatch.setitem(sys.modules, "rag.answer.generative", None)
     with pytest.raises(RuntimeError, match="--answerer extractive"):
         sample_library.ask("NATO?", answerer="llm")
 
 
 def test_cli_output(sample_library) -> None:
-    from rag.ask_cli import run_ask
+    from rag.cli.ask import run_ask
 
     args = argparse.Namespace(question="What did Lavrov say about the OSCE?", speaker=None, since=None,
                               until=None, source=None, answerer="extractive", llm_gguf=None, llm_url=None,

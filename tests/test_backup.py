@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.backup import BackupError
+from rag.collection.backup import BackupError
 from rag.library import Library
-from rag.lock import BusyError
+from rag.store.lock import BusyError
 from rag.settings import Settings
 
 from conftest import ROOT

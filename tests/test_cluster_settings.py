@@ -18,9 +18,9 @@ import pytest
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
-from rag import cli
+from rag.cli import commands as cli
 from rag.library import Library
-from rag.server_store import CollectionSettingsWarning, connect, ensure_collection
+from rag.index.server_store import CollectionSettingsWarning, connect, ensure_collection
 from rag.settings import Settings
 
 from conftest import SAMPLE

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from rag.citations import turn_at
-from rag.compare import compare, no_statement
+from rag.answer.citations import turn_at
+from rag.answer.compare import compare, no_statement
 from rag.library import UnknownFilterValue
-from rag.quotes import normalise
+from rag.answer.quotes import normalise
 
 CITATION_KEYS = {"n", "doc_id", "title", "speaker", "date", "place", "source_url", "page", "quote",
                  "char_start", "char_end", "attribution", "score"}
@@ -78,8 +78,8 @@ def test_dates_narrow_every_column(sample_library) -> None:
 
 
 def test_json_and_text_output(sample_library) -> None:
-    from rag.cli import build_parser
-    from rag.compare_cli import run_compare
+    from rag.cli.commands import build_parser
+    from rag.cli.compare import run_compare
 
     args = build_parser().parse_args(["compare", "the OSCE", "--speaker", "Putin", "--speaker", "Gillard",
                                       "-k", "2", "--json"])

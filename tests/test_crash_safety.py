@@ -74,7 +74,10 @@ class _Conn:
 def _install_trace(path: str, die_after: str | None = None) -> None:
     """Append a line per step to `path`; with `die_after="mark:n"`, SIGKILL this process right
     after the n-th completion of that step (fault injection at an exact point)."""
-    from rag import edge_store, embedding, ingestion, store
+    from rag.collection import ingestion
+    from rag.index import edge_store
+    from rag.models import embedding
+    from rag.store import store
 
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     counts: Counter[str] = Counter()
@@ -136,7 +139,7 @@ def _install_trace(path: str, die_after: str | None = None) -> None:
 def _zygote() -> None:
     """Load the model once, then fork one ingest per request line `data_dir\\tcorpus\\ttrace\\tdie`
     (corpus "-": only open the data dir, which creates it)."""
-    from rag.embedding import Embedder
+    from rag.models.embedding import Embedder
     from rag.library import Library
     from rag.settings import Settings
 
@@ -169,7 +172,7 @@ def _main(argv: list[str]) -> int:
         return 0
     if argv[0] == "cli":  # cli TRACE rag-arguments...: the real command line, traced
         _install_trace(argv[1])
-        from rag.cli import main
+        from rag.cli.commands import main
 
         return main(argv[2:])
     raise SystemExit(f"unknown mode {argv[0]!r}")
@@ -251,8 +254,8 @@ def _expected(corpus: Path, embedder) -> dict[str, tuple[str, set[str]]]:
     from ingest.models import RawDocument
     from ingest.readers import iter_files, read_file
     from ingest.structure import parse_document
-    from rag.ingestion import content_hash
-    from rag.nodes import point_id
+    from rag.collection.ingestion import content_hash
+    from rag.index.nodes import point_id
     from rag.settings import Settings
 
     s = Settings()
@@ -550,7 +553,7 @@ def test_check_reports_and_repairs_every_kind_of_mismatch(tmp_path, embedder, ur
     from dataclasses import replace
 
     from rag.library import Library
-    from rag.nodes import chunk_to_node
+    from rag.index.nodes import chunk_to_node
     from rag.settings import Settings
 
     rng = random.Random(SEED + 2)

@@ -144,7 +144,7 @@ def test_statements_set_on_the_sample(sample_library, sample_dir, tmp_path):
 
 
 def test_cli_errors_are_one_line_and_name_the_fix(tmp_path, capsys):
-    from rag.cli import main
+    from rag.cli.commands import main
 
     assert main(["eval", "set", str(tmp_path / "nope.jsonl"), "--data-dir", str(tmp_path),
                  "--out", str(tmp_path / "o")]) == 2

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from ingest.models import Document, Turn
-from rag.answers import Answer, Citation
-from rag.export import (FORMATS, QuoteRecord, export, person_name, quote_kind, record_id, records,
+from rag.answer.answers import Answer, Citation
+from rag.answer.export import (FORMATS, QuoteRecord, export, person_name, quote_kind, record_id, records,
                         to_bibtex, to_csl_json, to_markdown, to_record, to_ris)
 
 # the item types Zotero's "CSL JSON" import translator accepts (detectImport in zotero/translators)
@@ -288,7 +288,7 @@ def test_cli_exports_a_real_answer_in_every_format(data_dir, sample_library, tmp
     import bibtexparser
     import rispy
 
-    from rag.cli import main
+    from rag.cli.commands import main
 
     expected = sample_library.ask(QUESTION)
     assert expected.citations
@@ -323,7 +323,7 @@ def test_cli_exports_a_real_answer_in_every_format(data_dir, sample_library, tmp
 
 
 def test_cli_export_of_an_abstention_and_bad_flags(data_dir, tmp_path, capsys) -> None:
-    from rag.cli import main
+    from rag.cli.commands import main
 
     out = tmp_path / "none.json"
     assert main(_ask(data_dir, "--export", "csl-json", "--out", str(out),
@@ -344,6 +344,6 @@ def test_cli_export_of_an_abstention_and_bad_flags(data_dir, tmp_path, capsys) -
 
 
 def test_cli_and_module_agree_on_the_formats() -> None:
-    from rag.cli import EXPORT_FORMATS
+    from rag.cli.commands import EXPORT_FORMATS
 
     assert EXPORT_FORMATS == FORMATS

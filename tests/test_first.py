@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from rag.citations import turn_at
-from rag.first import (NEAR_THRESHOLD, clean_phrase, find_phrase, first_said, windows)
+from rag.answer.citations import turn_at
+from rag.answer.first import (NEAR_THRESHOLD, clean_phrase, find_phrase, first_said, windows)
 from rag.library import UnknownFilterValue
-from rag.quotes import normalise
+from rag.answer.quotes import normalise
 
 ALLIANCE = "our alliance with the United States"
 DONBASS_PARAPHRASE = "the special status of Donbass must be written into Ukraine's constitution"
@@ -140,8 +140,8 @@ def test_nothing_found(sample_library) -> None:
 
 
 def test_json_and_text_output(sample_library) -> None:
-    from rag.cli import build_parser
-    from rag.compare_cli import run_first
+    from rag.cli.commands import build_parser
+    from rag.cli.compare import run_first
 
     args = build_parser().parse_args(["first", ALLIANCE, "-k", "2", "--json"])
     out = io.StringIO()

@@ -13,13 +13,13 @@ from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
 from qdrant_client.http import models as rest
 
-from rag import cli
-from rag.edge_store import EdgeVectorStore
-from rag.embedding import Embedder, resolve_precision
+from rag.cli import commands as cli
+from rag.index.edge_store import EdgeVectorStore
+from rag.models.embedding import Embedder, resolve_precision
 from rag.library import Library
-from rag.server_store import connect, ensure_collection
+from rag.index.server_store import connect, ensure_collection
 from rag.settings import Settings
-from rag.sparse import Bm25Encoder
+from rag.index.sparse import Bm25Encoder
 
 DIM = 8
 
@@ -174,7 +174,7 @@ def test_fast_token_count_equals_the_models_tokenizer(embedder, text):
 
 def test_speaker_list_is_cached_until_any_connection_writes(tmp_path):
     from ingest.models import Chunk, Document
-    from rag.store import Store
+    from rag.store.store import Store
 
     def put(store: Store, doc_id: str, speaker: str) -> None:
         text = f"{speaker} said something."
@@ -200,7 +200,7 @@ def test_speaker_list_is_cached_until_any_connection_writes(tmp_path):
 
 
 def test_a_small_torch_call_runs_on_one_thread_and_a_batch_on_all(embedder, monkeypatch):
-    """Queries go through the numpy encoder now (rag.light_encoder); a small call to the torch
+    """Queries go through the numpy encoder now (rag.models.light_encoder); a small call to the torch
     model (the grounding judge's, a short `embed`) still runs on one thread."""
     import torch
 

@@ -12,7 +12,7 @@ import pytest
 
 from rag.library import Library, UnknownFilterValue
 from rag.settings import Settings
-from rag.store import ModelMismatchError
+from rag.store.store import ModelMismatchError
 
 from conftest import ROOT
 

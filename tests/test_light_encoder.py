@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from ingest.sentences import split_sentences
-from rag.embedding import Embedder, _minilm_path
-from rag.light_encoder import NEEDED, LightEncoder, read_safetensors
-from rag.model_files import ModelFilesError, check_model_files, read_record
+from rag.models.embedding import Embedder, _minilm_path
+from rag.models.light_encoder import NEEDED, LightEncoder, read_safetensors
+from rag.models.model_files import ModelFilesError, check_model_files, read_record
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Path(_minilm_path())

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.library import Library
-from rag.lock import BusyError, index_lock, is_busy, writer_lock
+from rag.store.lock import BusyError, index_lock, is_busy, writer_lock
 from rag.settings import Settings
 
 from conftest import ROOT
@@ -25,8 +25,8 @@ def _holder(data_dir: Path, what: str, argv: list[str]) -> subprocess.Popen:
     """A process that takes `what` ("write" lock, "index" lock, or opens the "library") with
     sys.argv set to `argv`, prints "ready", and holds it until its stdin closes."""
     take = {
-        "write": "from rag.lock import writer_lock; h = writer_lock(d).acquire()",
-        "index": "from rag.lock import index_lock; h = index_lock(d).acquire()",
+        "write": "from rag.store.lock import writer_lock; h = writer_lock(d).acquire()",
+        "index": "from rag.store.lock import index_lock; h = index_lock(d).acquire()",
         "library": "from rag.library import Library; from rag.settings import Settings; "
                    "h = Library(Settings(data_dir=d, progress=False))",
     }[what]
@@ -119,7 +119,7 @@ def test_embedded_index_is_one_process_at_a_time_with_a_clear_error(tmp_path, em
         assert res.returncode == 2
         assert f"in use by pid {holder.pid} (rag serve" in res.stderr and "Traceback" not in res.stderr
         # the store itself is SQLite in WAL mode: it can be read meanwhile
-        from rag.store import Store
+        from rag.store.store import Store
 
         store = Store(data / "store.sqlite3")
         assert store.stats()["documents"] == 1
@@ -142,7 +142,7 @@ def test_index_lock_holder_is_named_even_for_a_bare_lock(tmp_path):
 
 
 def test_the_api_token_never_goes_into_a_lock_file(tmp_path, monkeypatch):
-    from rag.lock import command_line, holder
+    from rag.store.lock import command_line, holder
 
     monkeypatch.setattr(sys, "argv", ["/venv/bin/rag", "serve", "--api-token", "s3cret", "--port", "7861"])
     assert command_line() == "rag serve --api-token *** --port 7861"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rag.maxsim import SentenceMaxSimReranker
-from rag.nodes import Hit
-from rag.rerank import make_reranker
+from rag.answer.maxsim import SentenceMaxSimReranker
+from rag.index.nodes import Hit
+from rag.answer.rerank import make_reranker
 
 import pytest
 
@@ -38,7 +38,7 @@ def test_unknown_reranker_names_the_known_ones(embedder):
 
 
 def test_vector_cache_is_lru_and_shared_per_embedder(embedder):
-    from rag.vector_cache import VectorCache, shared_cache
+    from rag.answer.vector_cache import VectorCache, shared_cache
 
     cache = VectorCache(max_size=2)
     assert cache.missing(["a", "b", "a"]) == ["a", "b"]

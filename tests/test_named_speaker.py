@@ -3,8 +3,8 @@ theirs answers it before showing anyone else's."""
 
 from __future__ import annotations
 
-from rag.named_speaker import asked_speakers, named_people
-from rag.speakers import SpeakerIndex, SpeakerRow
+from rag.answer.named_speaker import asked_speakers, named_people
+from rag.store.speakers import SpeakerIndex, SpeakerRow
 
 
 def _index() -> SpeakerIndex:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from qdrant_client import QdrantClient
 
-from rag.embedding import Embedder
+from rag.models.embedding import Embedder
 from rag.library import Library, UnknownFilterValue
 from rag.settings import Settings
 
@@ -88,7 +88,7 @@ def corpus(tmp_path) -> dict[str, Path]:
 @pytest.fixture()
 def server(monkeypatch):
     client = shared_client()
-    monkeypatch.setattr("rag.server_store.connect", lambda url, api_key=None: client)
+    monkeypatch.setattr("rag.index.server_store.connect", lambda url, api_key=None: client)
     yield client
     client.real_close()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from eval.dataset import EvalItem, load_eval_set, resolve_gold_spans, validate_against_store
-from rag.sparse import Bm25Encoder
+from rag.index.sparse import Bm25Encoder
 
 DATASETS = Path(__file__).resolve().parent.parent / "eval" / "datasets"
 PARAPHRASE = DATASETS / "paraphrase.jsonl"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingest.jsonl import count_records, read_jsonl_file
-from rag.progress import Progress, render_line
+from rag.collection.progress import Progress, render_line
 
 LINES = [json.dumps({"id": f"r{i}", "text": f"Statement number {i}."}) for i in range(5)]
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from rag.quotes import find_quote, normalise, normalise_with_map, verify_span
+from rag.answer.quotes import find_quote, normalise, normalise_with_map, verify_span
 
 
 @pytest.mark.parametrize("raw, expected", [

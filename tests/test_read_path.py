@@ -13,10 +13,10 @@ import pytest
 from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-from rag.check import scan_points
-from rag.filters import SearchFilters
+from rag.collection.check import scan_points
+from rag.index.filters import SearchFilters
 from rag.library import Library
-from rag.nodes import Hit
+from rag.index.nodes import Hit
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

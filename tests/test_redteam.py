@@ -13,9 +13,9 @@ import fake_llm_server
 from conftest import ROOT
 from eval.dataset import align_doc_ids, load_eval_set, validate_against_store
 from fake_llm_server import FakeLLMServer, passages_in
-from rag.extractive import is_chat_role, is_instruction
-from rag.generative import SYSTEM_PROMPT
-from rag.quotes import normalise
+from rag.answer.extractive import is_chat_role, is_instruction
+from rag.answer.generative import SYSTEM_PROMPT
+from rag.answer.quotes import normalise
 
 REDTEAM_DIR = ROOT / "eval" / "redteam"
 REDTEAM_SET = ROOT / "eval" / "datasets" / "redteam.jsonl"

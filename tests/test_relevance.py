@@ -1,4 +1,4 @@
-"""Query adapters (rag.relevance): an adapter file is read as `python -m training export
+"""Query adapters (rag.models.relevance): an adapter file is read as `python -m training export
 query-adapter` writes it, a wrong or damaged file is refused with what to do, the setting names
 one, and only search queries go through it (the sentences compared with a question do not).
 No adapter is committed (bench/RESULTS.md: the one trained did not earn it), so the adapters here
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from rag import relevance
-from rag.embedding import Embedder
+from rag.models import relevance
+from rag.models.embedding import Embedder
 from rag.settings import Settings
 
 DIM = relevance.DIMENSION

@@ -19,7 +19,7 @@ def _source(n: int = 40):
     from llama_index.core.schema import TextNode
     from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
-    from rag.sparse import Bm25Encoder
+    from rag.index.sparse import Bm25Encoder
 
     rng = np.random.default_rng(0)
     dense = rng.normal(size=(n, 384)).astype(np.float32)
@@ -40,8 +40,8 @@ def _source(n: int = 40):
 def test_built_points_and_filtered_hybrid_query(bench, tmp_path, int8):
     from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
 
-    from rag.filters import date_bounds
-    from rag.sparse import Bm25Encoder
+    from rag.index.filters import date_bounds
+    from rag.index.sparse import Bm25Encoder
 
     dense, sparse, payloads = _source()
     speakers = ["Mr. A", "Ms. B", "Mr. C"]

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from fake_llm_server import FakeLLMServer
-from rag.selector import parse_selection
+from rag.answer.selector import parse_selection
 
 
 def test_parse_selection() -> None:

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from rag.lock import index_lock
-from rag.serve_file import SERVE_FILE, local_url, publish, running_server, withdraw
+from rag.store.lock import index_lock
+from rag.store.serve_file import SERVE_FILE, local_url, publish, running_server, withdraw
 
 
 def test_a_live_server_holding_the_index_is_found_and_withdraws_its_file(tmp_path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.speakers import SpeakerIndex, SpeakerRow, kind_of
+from rag.store.speakers import SpeakerIndex, SpeakerRow, kind_of
 
 
 def _row(speaker: str, passages: int = 5, first: str | None = "2018-01-01", last: str | None = None,
@@ -110,7 +110,7 @@ def test_press_secretary_found_by_surname_and_journalists_are_questions(briefing
 
 
 def test_rag_speakers_json(briefing_library, capsys):
-    from rag.cli import main
+    from rag.cli.commands import main
 
     lib, _ = briefing_library
     data_dir = str(lib.settings.data_dir)

@@ -12,7 +12,7 @@ import pytest
 
 from ingest.jsonl import read_jsonl_file
 from ingest.structure import parse_document
-from rag.context import passage_context
+from rag.index.context import passage_context
 from training.bm25 import Bm25Index
 from training.mining import (VAL_PERCENT, Example, add_negatives, first_question_sentence, mine,
                              passage_of, qa_examples, query_forms, read_examples, split_of, write_jsonl)
@@ -24,7 +24,7 @@ SAMPLE = ROOT / "data" / "sample"
 
 @pytest.fixture(scope="module")
 def chunker(embedder):
-    from rag.ingestion import Ingestor
+    from rag.collection.ingestion import Ingestor
 
     return Ingestor(None, None, embedder).chunk  # type: ignore[arg-type]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest.models import Document, Turn
-from rag.answers import Answer, Citation
-from rag.nodes import Hit
+from rag.answer.answers import Answer, Citation
+from rag.index.nodes import Hit
 from ui import views
 from ui.handlers import user_message
 from ui.timeline import plot_frame, timeline_rows, within, yearly_frame

@@ -9,11 +9,11 @@ import pytest
 from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
 
 from ingest.models import Chunk, Document
-from rag.edge_store import EdgeVectorStore
-from rag.filters import SearchFilters
-from rag.nodes import chunk_to_node
-from rag.server_store import ServerVectorStore, connect
-from rag.sparse import Bm25Encoder
+from rag.index.edge_store import EdgeVectorStore
+from rag.index.filters import SearchFilters
+from rag.index.nodes import chunk_to_node
+from rag.index.server_store import ServerVectorStore, connect
+from rag.index.sparse import Bm25Encoder
 
 WORDS = ("nato expansion security guarantees sanctions trade union state belarus ukraine osce "
          "treaty missile defence energy gas pipeline china cooperation grain corridor peace talks "

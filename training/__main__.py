@@ -24,8 +24,8 @@ def log(message: str) -> None:
 
 
 def cmd_mine(args: argparse.Namespace) -> int:
-    from rag.embedding import Embedder
-    from rag.ingestion import Ingestor
+    from rag.models.embedding import Embedder
+    from rag.collection.ingestion import Ingestor
     from training.mining import mine, write_jsonl
 
     start = time.perf_counter()
@@ -94,7 +94,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_embed(args: argparse.Namespace) -> int:
     """MiniLM vectors of the held-out passages, then of the training bank, saved in parts."""
-    from rag.embedding import Embedder
+    from rag.models.embedding import Embedder
     from training.query_encoder import bank_order
     from training.vectors import VectorCache
 

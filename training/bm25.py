@@ -1,5 +1,5 @@
 """BM25 over a fixed set of passages, scored as the index scores it: Qdrant's own tokenizer and
-term weights (rag.sparse.Bm25Encoder) with the IDF modifier ln((N - n + 0.5) / (n + 0.5) + 1)
+term weights (rag.index.sparse.Bm25Encoder) with the IDF modifier ln((N - n + 0.5) / (n + 0.5) + 1)
 computed over the passages given."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import sparse
 
-from rag.sparse import Bm25Encoder
+from rag.index.sparse import Bm25Encoder
 
 
 class Bm25Index:

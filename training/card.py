@@ -54,7 +54,7 @@ def write_card(folder: Path, mining: dict, report: dict, methods: list[str], int
         "## Files",
         "",
         f"- `{info['weights']}`: {info['parameters']:,} parameters, {info['dtype']}, {info['bytes']:,} bytes, "
-        f"sha256 `{info['sha256']}` (checked at load by `rag/relevance.py`).",
+        f"sha256 `{info['sha256']}` (checked at load by `rag/models/relevance.py`).",
         f"- Base: {info['base']['model']} ({info['base']['licence']}) from the PyPI wheel `{info['base']['package']}`, "
         f"its `{info['base']['file']}` sha256 `{info['base']['sha256']}` (checked at load too).",
         "- `model.json`: the same facts, machine-readable.",
@@ -76,8 +76,8 @@ def write_card(folder: Path, mining: dict, report: dict, methods: list[str], int
         f"briefings ({mining['counts'].get('briefings_skipped', 0)} skipped), `../shared/data/formats`.",
         "",
         "Examples: a journalist's question turn and the officials' turns that follow it, parsed by "
-        "`ingest.structure.parse_document`, chunked by `rag.ingestion.Ingestor.chunk` and written as the index "
-        "holds them (`rag.context.contextualise` with `passage_context`, no question in the context). Each "
+        "`ingest.structure.parse_document`, chunked by `rag.collection.ingestion.Ingestor.chunk` and written as the index "
+        "holds them (`rag.index.context.contextualise` with `passage_context`, no question in the context). Each "
         "question gives up to three queries: the full question, its first question sentence and its "
         "`short_question`; QMSum train queries come with the chunks inside their gold turns. About 10 % of "
         "documents (by a hash of the id) are held out whole for validation. Mined files: "

@@ -21,8 +21,8 @@ NORM_WEIGHTS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 def query_embedder(weights: Path | None):
     """The index's Embedder (fp32), with fine-tuned weights when given."""
-    from rag.embedding import Embedder
-    from rag.relevance import load_bi_encoder_module
+    from rag.models.embedding import Embedder
+    from rag.models.relevance import load_bi_encoder_module
 
     embedder = Embedder(precision="fp32")
     if weights is not None:
@@ -84,7 +84,7 @@ def rerank_all(task: Task, ranks: dict, dense_name: str, ce_name: str, weights: 
                log: Callable[[str], None], report: dict) -> dict[str, list[list[int]]]:
     """The cross-encoder over the top max(CE_DEPTHS) of `fused_name`, every depth and fusion
     tried on dev; the best on dev is kept under its own name (plus the CE order alone)."""
-    from rag.relevance import CrossEncoder
+    from rag.models.relevance import CrossEncoder
 
     scorer = CrossEncoder(ce_name, weights=weights)
     depth = max(CE_DEPTHS)

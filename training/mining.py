@@ -3,7 +3,7 @@ interviews, and the QMSum train queries with their gold turns.
 
 A journalist's question turn (``Turn.is_question``) and the officials' turns that follow it, up
 to the next question, are a natural pair. Answers are chunked as the index chunks them
-(`rag.ingestion.Ingestor.chunk`) and written as the index embeds them (`rag.context`), without
+(`rag.collection.ingestion.Ingestor.chunk`) and written as the index embeds them (`rag.index.context`), without
 the question in the context (it would put the query inside its own positive). Every query comes
 in the forms users type: the journalist's full question, its first question sentence and its
 `short_question`. Whole documents are held out for validation (`split`), chosen by a hash of the
@@ -24,7 +24,7 @@ import numpy as np
 
 from ingest.models import Chunk, Document
 from ingest.sentences import split_sentences
-from rag.context import contextualise, passage_context, short_question
+from rag.index.context import contextualise, passage_context, short_question
 from training.bm25 import Bm25Index
 from training.sources import (CORPORA, SourceDoc, eval_questions, iter_corpus, norm_question,
                               qmsum_train, sample_ids)

@@ -31,11 +31,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ingest.models import Document
-from rag.answers import Citation
-from rag.json_shapes import dumps
-from rag.llm_backends import LLMError
-from rag.lock import BusyError
-from rag.nodes import Hit
+from rag.answer.answers import Citation
+from rag.answer.json_shapes import dumps
+from rag.models.llm_backends import LLMError
+from rag.store.lock import BusyError
+from rag.index.nodes import Hit
 from ui.reads import MAX_K, Answerer, Mode, NotFound, Reads
 
 log = logging.getLogger("ui.api")
@@ -71,7 +71,7 @@ UNAUTHORIZED = ("this API needs a token: send the header `Authorization: Bearer 
                 "that `rag serve` was given (--api-token or $RAG_API_TOKEN)")
 
 
-# -- what the schema says the answers look like (the bodies come from rag.json_shapes) ------------
+# -- what the schema says the answers look like (the bodies come from rag.answer.json_shapes) ------------
 class AskRequest(BaseModel):
     """A question, with the same filters as search."""
 

@@ -282,7 +282,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: 
     """Open the Library once, serve the page, the API and MCP until interrupted (Ctrl-C or SIGTERM),
     close cleanly. `token` (or $RAG_API_TOKEN) is required by every /api and MCP request."""
     from rag.library import Library
-    from rag.serve_file import local_url, publish, withdraw
+    from rag.store.serve_file import local_url, publish, withdraw
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "mcp"):  # a line per request otherwise

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Callable
 
 from ingest.models import Document
-from rag.answers import Answer
-from rag.export import FORMATS, SUFFIXES, export, records
+from rag.answer.answers import Answer
+from rag.answer.export import FORMATS, SUFFIXES, export, records
 
 KEEP_SECONDS = 600.0
 NAMES: dict[str, str] = {"csl-json": "CSL-JSON", "ris": "RIS", "bibtex": "BibTeX", "markdown": "Markdown"}

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from rag.answers import Answer
+from rag.answer.answers import Answer
 from ui import views
 from ui.exports import NAMES as EXPORT_NAMES, ExportFiles
 from ui.service import FileResult, Service

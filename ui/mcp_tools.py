@@ -15,7 +15,7 @@ from typing import Literal
 
 import gradio as gr
 
-from rag.json_shapes import dumps
+from rag.answer.json_shapes import dumps
 from ui.reads import NotFound, Reads
 
 TOOLS = ("search", "ask", "get_document", "speakers")

@@ -2,7 +2,7 @@
 
 Each takes the Library under `Service.lock` like the page does, but gives up with BusyError after
 a short wait instead of queueing behind an upload, and returns the JSON shape that the command
-line prints with `--json` (`rag.json_shapes`). Bad input raises ValueError with one line saying
+line prints with `--json` (`rag.answer.json_shapes`). Bad input raises ValueError with one line saying
 what to do; a document that is not there is NotFound.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from rag.json_shapes import answer_json, document_json, hits_json, speakers_json
+from rag.answer.json_shapes import answer_json, document_json, hits_json, speakers_json
 from ui.service import Service
 
 Mode = Literal["hybrid", "dense", "bm25"]

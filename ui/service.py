@@ -24,12 +24,12 @@ from typing import Any
 
 from ingest.models import Document
 from ingest.readers import ReadLimits
-from rag.answers import Answer
-from rag.compare import Comparison
-from rag.first import FirstSaid
+from rag.answer.answers import Answer
+from rag.answer.compare import Comparison
+from rag.answer.first import FirstSaid
 from rag.library import Library
-from rag.lock import BusyError
-from rag.nodes import Hit
+from rag.store.lock import BusyError
+from rag.index.nodes import Hit
 from ui.fairlock import FairLock
 
 log = logging.getLogger("ui")

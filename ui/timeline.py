@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from rag.nodes import Hit
+from rag.index.nodes import Hit
 
 PLOT_COLUMNS = ["date", "speaker", "title", "passages"]
 

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingestion import file_sha256
+from rag.collection.ingestion import file_sha256
 
 ALLOWED_SUFFIXES: tuple[str, ...] = (".jsonl.gz", ".jsonl", ".txt", ".md", ".html", ".htm", ".pdf")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024

@@ -14,13 +14,13 @@ from html import escape
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ingest.models import Document
-from rag.answers import Answer, Citation
-from rag.citations import date_phrase, format_date
-from rag.nodes import Hit
+from rag.answer.answers import Answer, Citation
+from rag.answer.citations import date_phrase, format_date
+from rag.index.nodes import Hit
 
 if TYPE_CHECKING:
-    from rag.compare import Comparison
-    from rag.first import FirstSaid, Occurrence
+    from rag.answer.compare import Comparison
+    from rag.answer.first import FirstSaid, Occurrence
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 

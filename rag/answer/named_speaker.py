@@ -1,0 +1,84 @@
+"""Who a question asks to hear from: "What did Putin say about NATO?" asks for Vladimir Putin's
+own words, "How has the press secretary described ..." for nobody in particular.
+
+A person counts as the one asked about when the question names them (full name, surname or an
+alias of a collection identity, as `rag.store.speakers.SpeakerIndex` knows them) and asks what they said
+(a verb of saying, "X's view/position", "according to X"). A person named only as a topic
+("When did Putin meet Lukashenko?") is not: anyone's words may answer that."""
+
+from __future__ import annotations
+
+import re
+
+from rag.store.speakers import Identity, SpeakerIndex, fold, name_words
+
+SAYING = re.compile(
+    r"\b(?:say|says|said|saying|tell|tells|told|describe[sd]?|describing|think|thinks|thought|view|views|"
+    r"position|stance|opinion|comment(?:s|ed)?|respond(?:s|ed)?|response|react(?:s|ed)?|reaction|"
+    r"call(?:s|ed)?|argue[sd]?|claim(?:s|ed)?|warn(?:s|ed)?|explain(?:s|ed)?|characteri[sz]e[sd]?|"
+    r"according to|state[sd]?|announce[sd]?|promise[sd]?|insist(?:s|ed)?|assess(?:ed|es|ment)?|speak|"
+    r"spoke|remark(?:s|ed)?|answer(?:s|ed)?|repl(?:y|ied|ies)|mention(?:s|ed)?|discuss(?:es|ed)?|"
+    r"talk(?:s|ed)?|emphasi[sz]e[sd]?|stress(?:es|ed)?|criticis(?:e|ed|es)|criticiz(?:e|ed|es)|"
+    r"accuse[sd]?|urge[sd]?|propose[sd]?|suggest(?:s|ed)?|believe[sd]?|feel|feels|felt|words?)\b", re.I)
+CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)*")
+NOT_NAMES = frozenset("""what when where who whom why how which did does do has have had is was were will would
+    could should can may might the a an in on at of for about and or but mr mrs ms dr president prime minister
+    secretary press foreign chancellor king queen""".split())
+
+
+def _surnames(ident: Identity) -> set[str]:
+    out = set()
+    for alias in ident.aliases:
+        words = name_words(alias)
+        if words and len(words[-1]) >= 3:
+            out.add(words[-1])
+    return out
+
+
+def _full_names(ident: Identity) -> set[str]:
+    return {" ".join(name_words(a)) for a in ident.aliases if len(name_words(a)) >= 2}
+
+
+def named_people(index: SpeakerIndex, question: str) -> list[tuple[int, Identity]]:
+    """People of the collection the question names, with where it first names each, in that
+    order (a surname two people share gives both, at one position)."""
+    words: list[tuple[int, str]] = []
+    for m in CAPITALISED.finditer(question):
+        for w in re.finditer(r"[\w'’-]+", m.group(0)):
+            token = re.sub(r"['’]s$", "", fold(w.group(0)))
+            if token not in NOT_NAMES and len(token) >= 3:
+                words.append((m.start() + w.start(), token))
+    if not words:
+        return []
+    folded = " " + " ".join(re.sub(r"[^\w\s'-]", " ", fold(question)).split()) + " "
+    found: list[tuple[int, Identity]] = []
+    tokens = {t for _, t in words}
+    for ident in index.identities:
+        if ident.kind != "person":
+            continue
+        full = [n for n in _full_names(ident) if f" {n} " in folded or f" {n}'s " in folded]
+        hit = full or (_surnames(ident) & tokens)
+        if not hit:
+            continue
+        keys = {w for n in full for w in n.split()} or set(hit)
+        first = min((pos for pos, t in words if t in keys), default=len(question))
+        found.append((first, ident))
+    if not found:
+        return []
+    found.sort(key=lambda p: (p[0], -p[1].passages))
+    return found
+
+
+def asked_speakers(index: SpeakerIndex, question: str) -> list[Identity]:
+    """The people whose own words the question asks for: the named people before (or right after,
+    "according to X") a verb of saying; empty when the question asks for no one's words."""
+    people = named_people(index, question)
+    if not people:
+        return []
+    verb = SAYING.search(question)
+    if verb is None:
+        return []
+    # "What did Putin say ...", "Putin's view of ...": the speaker comes before the verb of saying;
+    # "according to Lavrov": after it. The first person named is the one asked about.
+    first = people[0][0]
+    return [ident for pos, ident in people if pos == first]
