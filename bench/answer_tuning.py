@@ -47,8 +47,8 @@ def _gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
 
 def cmd_collect(args: argparse.Namespace) -> None:
     from rag.answer.asking import make_answerer, retrieve
-    from rag.library import Library
     from rag.answer.named_speaker import asked_speakers
+    from rag.library import Library
     from rag.settings import Settings
 
     items = [json.loads(x) for x in TUNING.read_text().splitlines() if x.strip()][: args.limit or None]

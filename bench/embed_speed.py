@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from ingest.chunking import chunk_document  # noqa: E402
 from ingest.readers import ReadLimits, read_file  # noqa: E402
 from ingest.structure import parse_document  # noqa: E402
-from ingest.chunking import chunk_document  # noqa: E402
 from rag.models.embedding import MODELS, Embedder, cpu_has_bf16  # noqa: E402
 
 Encode = Callable[[list[str]], np.ndarray]

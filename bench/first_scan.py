@@ -35,8 +35,8 @@ class _StoreOnly:
 
 def build(corpus: Path, path: Path) -> int:
     """Read and parse every record of the corpus into a store (no chunks, no vectors)."""
-    from ingest.readers import read_file
     from ingest.models import ReadError
+    from ingest.readers import read_file
     from ingest.structure import parse_document
     from rag.collection.ingestion import content_hash
     from rag.store.store import Store

@@ -59,8 +59,8 @@ def relabel(data: dict[str, Any], path: Path = CALIBRATION) -> None:
 
 def cmd_collect(args: argparse.Namespace) -> None:
     from rag.answer.first import near_occurrences, resolve_scope
-    from rag.library import Library
     from rag.answer.quotes import normalise
+    from rag.library import Library
     from rag.settings import Settings
 
     if not (Path(args.data_dir) / "store.sqlite3").exists():

@@ -31,8 +31,8 @@ def fused(dense: list[str], sparse: list[str], wd: float, ws: float, k: int = 60
 
 
 def main() -> None:
-    from rag.library import Library
     from rag.answer.quotes import find_quote
+    from rag.library import Library
     from rag.settings import Settings
 
     ap = argparse.ArgumentParser(description=__doc__)

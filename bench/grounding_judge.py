@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.aegis_only:
         return aegis_only(rows, args.aegis_only)
 
-    from rag.models.embedding import Embedder
     from rag.answer.grounding import EmbeddingJudge, LexicalJudge, LLMJudge
+    from rag.models.embedding import Embedder
 
     counts = {k: sum(r["label"] == k for r in rows) for k in ("supported", "unsupported", "contradicted")}
     print(f"{len(rows)} pairs: {counts}", file=sys.stderr)

@@ -423,8 +423,8 @@ def measure(data_dir: Path, questions: list[str], speakers: list[str], seed: int
             embedder: Any = None) -> dict[str, Any]:
     """Open the data dir as `rag serve` does and time the four columns end to end."""
     from rag.answer.extractive import mentioned_speakers
-    from rag.library import Library
     from rag.answer.rerank import make_reranker
+    from rag.library import Library
     from rag.settings import Settings
 
     sets = split_questions(questions, warmup, n_search, n_slow)

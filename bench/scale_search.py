@@ -49,8 +49,8 @@ from scale_common import machine, proc_status, read_speakers, versions, zipf_wei
 from rag.index.edge_store import EdgeVectorStore, _edge  # noqa: E402
 from rag.index.filters import SearchFilters  # noqa: E402
 from rag.index.layout import DENSE, SPARSE  # noqa: E402
-from rag.settings import Settings  # noqa: E402
 from rag.index.sparse import Bm25Encoder  # noqa: E402
+from rag.settings import Settings  # noqa: E402
 
 K = 10
 MODES = {"hybrid": VectorStoreQueryMode.HYBRID, "dense": VectorStoreQueryMode.DEFAULT,

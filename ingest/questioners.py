@@ -26,7 +26,7 @@ from ingest.label_reading import SpeakerInfo
 from ingest.label_words import NUMBERED_SPEAKER_RE
 
 if TYPE_CHECKING:
-    from ingest.turns import TurnContext
+    from ingest.turn_context import TurnContext
 
 MEDIA_WORDS = frozenset(
     """journalist journalists correspondent correspondents reporter reporters editor editors editor-in-chief

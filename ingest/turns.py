@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from ingest.label_reading import SpeakerInfo, fix_case, normalise_person, read_label
 from ingest.label_words import CONNECTORS, DOC_SPEAKER_ROLES, NOT_SPEAKERS, PERSONAL_HONORIFICS, ROLE_ONLY_WORDS, ROLE_WORDS
@@ -26,6 +26,7 @@ from ingest.labels import (
 from ingest.models import Turn
 from ingest.offices import guess_country, holder, offices_of
 from ingest.questioners import mark_questioners
+from ingest.turn_context import TurnContext
 
 __all__ = ["Label", "SpeakerInfo", "TurnContext", "find_labels", "is_label", "normalise_person", "read_label",
            "resolve_speakers", "split_turns", "strip_parentheticals"]
@@ -44,19 +45,6 @@ GENERIC_OFFICES = frozenset({"president", "prime minister", "minister", "secreta
                              "governor", "director", "ambassador", "representative"})
 CHAIRS = frozenset({"presiding officer", "speaker pro tempore", "president pro tempore", "acting president pro tempore",
                     "deputy speaker", "speaker", "chair", "deputy president", "chairman of committees"})
-
-
-@dataclass
-class TurnContext:
-    """What the document knows about its speakers before the labels are read."""
-
-    main_speaker: str | None = None  # from the source's metadata or the title
-    opening_speaker: str | None = None  # who speaks before the first label
-    title: str | None = None
-    is_interview: bool = False
-    date: str | None = None
-    main_role: str | None = None  # the main speaker's office, when the title gives it
-    people: list[tuple[str, str | None]] = field(default_factory=list)  # (full name, role) the title names
 
 
 def role_key(role: str | None) -> str:

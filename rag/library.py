@@ -10,26 +10,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ingest.models import Document
-from rag.models.embedding import Embedder
-from rag.index.filters import SearchFilters
-from rag.index.backends import SearchIndex, VectorStore, as_vector_store, drop_vector_store, open_index
-from rag.index.index_query import IndexQuery, Mode
-from rag.store.lock import BusyError, FileLock, index_lock, writer_lock
-from rag.index.nodes import Hit, point_id
 from rag.answer.rerank import Reranker
-from rag.settings import Settings
+from rag.collection.progress import Progress
+from rag.index.backends import SearchIndex, VectorStore, as_vector_store, drop_vector_store, open_index
+from rag.index.filters import SearchFilters
+from rag.index.index_query import IndexQuery, Mode
+from rag.index.nodes import Hit, point_id
 from rag.index.sparse import Bm25Encoder
+from rag.models.embedding import Embedder
+from rag.settings import Settings
+from rag.store.lock import BusyError, FileLock, index_lock, writer_lock
 from rag.store.speakers import SpeakerIndex, SpeakerRow
 from rag.store.store import Store
 
+# Answering, ingesting, check and backup are imported inside the methods that use them, so that
+# `rag search` does not load them (answering and ingesting add ~0.1-0.3 s to the import; check
+# loads llama-index and qdrant-client): tests/test_read_path.py, bench/cold_start.py.
 if TYPE_CHECKING:
     from ingest.readers import ReadLimits
     from rag.answer.answers import Answer
-    from rag.collection.check import CheckReport
     from rag.answer.compare import Comparison
     from rag.answer.first import FirstSaid
+    from rag.collection.check import CheckReport
     from rag.collection.ingestion import IngestReport, Ingestor
-    from rag.collection.progress import Progress
 
 
 TIE_MARGIN = 10
@@ -188,7 +191,6 @@ class Library:
     def _ingestor(self, limits: "ReadLimits | None" = None, show: bool = False,
                   pause: Callable[[], object] | None = None, batch_chunks: int | None = None) -> "Ingestor":
         from rag.collection.ingestion import BATCH_CHUNKS, Ingestor
-        from rag.collection.progress import Progress
 
         return Ingestor(self.store, self.vectors, self.embedder, limits,
                         target_tokens=self.settings.chunk_target_tokens,
@@ -219,7 +221,6 @@ class Library:
             # a killed reindex is finished by the next writer (or `rag reindex` again)
             from ingest.structure import reparse
             from rag.collection.ingestion import Ingestor
-            from rag.collection.progress import Progress
 
             self.store.mark_all_pending()
             drop_vector_store(self.index, self.settings)

@@ -19,8 +19,8 @@ from typing import Any
 from ingest.models import Document
 from rag.answer.answers import Answer
 from rag.answer.json_shapes import answer_from_json, document_from_json, hits_from_json
-from rag.store.lock import BusyError
 from rag.index.nodes import Hit
+from rag.store.lock import BusyError
 
 COMMANDS = ("search", "ask", "show", "stats", "speakers")
 """The commands that a running server answers when it holds the index."""

@@ -12,8 +12,8 @@ import pytest
 
 from rag.collection.backup import BackupError
 from rag.library import Library
-from rag.store.lock import BusyError
 from rag.settings import Settings
+from rag.store.lock import BusyError
 
 from conftest import ROOT
 

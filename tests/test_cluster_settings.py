@@ -19,8 +19,8 @@ from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
 from rag.cli import commands as cli
-from rag.library import Library
 from rag.index.server_store import CollectionSettingsWarning, connect, ensure_collection
+from rag.library import Library
 from rag.settings import Settings
 
 from conftest import SAMPLE

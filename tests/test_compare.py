@@ -9,8 +9,8 @@ import pytest
 
 from rag.answer.citations import turn_at
 from rag.answer.compare import compare, no_statement
-from rag.library import UnknownFilterValue
 from rag.answer.quotes import normalise
+from rag.library import UnknownFilterValue
 
 CITATION_KEYS = {"n", "doc_id", "title", "speaker", "date", "place", "source_url", "page", "quote",
                  "char_start", "char_end", "attribution", "score"}

@@ -139,8 +139,8 @@ def _install_trace(path: str, die_after: str | None = None) -> None:
 def _zygote() -> None:
     """Load the model once, then fork one ingest per request line `data_dir\\tcorpus\\ttrace\\tdie`
     (corpus "-": only open the data dir, which creates it)."""
-    from rag.models.embedding import Embedder
     from rag.library import Library
+    from rag.models.embedding import Embedder
     from rag.settings import Settings
 
     emb = Embedder()
@@ -552,8 +552,8 @@ def test_check_reports_and_repairs_every_kind_of_mismatch(tmp_path, embedder, ur
     of them from the store without deleting a stored document."""
     from dataclasses import replace
 
-    from rag.library import Library
     from rag.index.nodes import chunk_to_node
+    from rag.library import Library
     from rag.settings import Settings
 
     rng = random.Random(SEED + 2)

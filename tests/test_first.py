@@ -11,8 +11,8 @@ import pytest
 
 from rag.answer.citations import turn_at
 from rag.answer.first import (NEAR_THRESHOLD, clean_phrase, find_phrase, first_said, windows)
-from rag.library import UnknownFilterValue
 from rag.answer.quotes import normalise
+from rag.library import UnknownFilterValue
 
 ALLIANCE = "our alliance with the United States"
 DONBASS_PARAPHRASE = "the special status of Donbass must be written into Ukraine's constitution"

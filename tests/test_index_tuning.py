@@ -15,11 +15,11 @@ from qdrant_client.http import models as rest
 
 from rag.cli import commands as cli
 from rag.index.edge_store import EdgeVectorStore
-from rag.models.embedding import Embedder, resolve_precision
-from rag.library import Library
 from rag.index.server_store import connect, ensure_collection
-from rag.settings import Settings
 from rag.index.sparse import Bm25Encoder
+from rag.library import Library
+from rag.models.embedding import Embedder, resolve_precision
+from rag.settings import Settings
 
 DIM = 8
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from rag.library import Library
-from rag.store.lock import BusyError, index_lock, is_busy, writer_lock
 from rag.settings import Settings
+from rag.store.lock import BusyError, index_lock, is_busy, writer_lock
 
 from conftest import ROOT
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rag.answer.maxsim import SentenceMaxSimReranker
-from rag.index.nodes import Hit
 from rag.answer.rerank import make_reranker
+from rag.index.nodes import Hit
 
 import pytest
 

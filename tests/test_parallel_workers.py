@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from qdrant_client import QdrantClient
 
-from rag.models.embedding import Embedder
 from rag.library import Library, UnknownFilterValue
+from rag.models.embedding import Embedder
 from rag.settings import Settings
 
 from conftest import ROOT, SAMPLE

@@ -15,8 +15,8 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from rag.collection.check import scan_points
 from rag.index.filters import SearchFilters
-from rag.library import Library
 from rag.index.nodes import Hit
+from rag.library import Library
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,8 +24,8 @@ def log(message: str) -> None:
 
 
 def cmd_mine(args: argparse.Namespace) -> int:
-    from rag.models.embedding import Embedder
     from rag.collection.ingestion import Ingestor
+    from rag.models.embedding import Embedder
     from training.mining import mine, write_jsonl
 
     start = time.perf_counter()

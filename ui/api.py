@@ -33,9 +33,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ingest.models import Document
 from rag.answer.answers import Citation
 from rag.answer.json_shapes import dumps
+from rag.index.nodes import Hit
 from rag.models.llm_backends import LLMError
 from rag.store.lock import BusyError
-from rag.index.nodes import Hit
 from ui.reads import MAX_K, Answerer, Mode, NotFound, Reads
 
 log = logging.getLogger("ui.api")

@@ -27,9 +27,9 @@ from ingest.readers import ReadLimits
 from rag.answer.answers import Answer
 from rag.answer.compare import Comparison
 from rag.answer.first import FirstSaid
+from rag.index.nodes import Hit
 from rag.library import Library
 from rag.store.lock import BusyError
-from rag.index.nodes import Hit
 from ui.fairlock import FairLock
 
 log = logging.getLogger("ui")

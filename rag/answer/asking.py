@@ -10,18 +10,18 @@ from rag.answer.answers import Answer, Answerer
 from rag.answer.citations import verify_answer
 from rag.answer.extractive import ExtractiveAnswerer, mentioned_speakers
 from rag.answer.named_speaker import asked_speakers
-from rag.index.nodes import Hit
 from rag.answer.vector_cache import shared_cache
+from rag.index.nodes import Hit
 
 if TYPE_CHECKING:
-    from rag.library import Library
+    from rag.answer.reader import Reader
     from rag.store.speakers import Identity
 
 MAX_QUESTION_CHARS = 2000
 ANSWERERS = ("extractive", "llm")
 
 
-def ask(lib: "Library", question: str, speaker: str | list[str] | None = None, since: str | None = None,
+def ask(lib: "Reader", question: str, speaker: str | list[str] | None = None, since: str | None = None,
         until: str | None = None, source: str | list[str] | None = None,
         answerer: str | Answerer = "extractive", k_passages: int = 20, speaker_hint: bool = True,
         **options: Any) -> Answer:
@@ -49,7 +49,7 @@ def ask(lib: "Library", question: str, speaker: str | list[str] | None = None, s
     return _answer(lib, impl, question, hits)
 
 
-def _answer(lib: "Library", impl: Answerer, question: str, hits: list[Hit]) -> Answer:
+def _answer(lib: "Reader", impl: Answerer, question: str, hits: list[Hit]) -> Answer:
     """The answerer's draft over these passages, every quote verified."""
     verified = verify_answer(impl.answer(question, hits), lib.document)
     verified.answerer = getattr(impl, "name", "extractive")
@@ -58,7 +58,7 @@ def _answer(lib: "Library", impl: Answerer, question: str, hits: list[Hit]) -> A
     return verified
 
 
-def _ask_named(lib: "Library", impl: Answerer, question: str, asked: list[Identity], k: int,
+def _ask_named(lib: "Reader", impl: Answerer, question: str, asked: list[Identity], k: int,
                since: str | None, until: str | None, source: str | list[str] | None) -> Answer:
     """A question asking for one person's words ("What did Putin say about NATO?") is answered in
     their words only; when nothing of theirs answers, the answer says so first and shows the
@@ -85,7 +85,7 @@ def _ask_named(lib: "Library", impl: Answerer, question: str, asked: list[Identi
     return closest
 
 
-def retrieve(lib: "Library", question: str, k: int, speaker: str | list[str] | None = None,
+def retrieve(lib: "Reader", question: str, k: int, speaker: str | list[str] | None = None,
              since: str | None = None, until: str | None = None, source: str | list[str] | None = None,
              speaker_hint: bool = True) -> list[Hit]:
     """Hybrid search; when the question names a known speaker and no speaker filter is set, that
@@ -112,7 +112,7 @@ def fuse(lists: list[list[Hit]], k: int, rrf_k: int = 60) -> list[Hit]:
     return [first[pid] for pid in order[:k]]
 
 
-def make_answerer(lib: "Library", answerer: str | Answerer, **options: Any) -> Answerer:
+def make_answerer(lib: "Reader", answerer: str | Answerer, **options: Any) -> Answerer:
     """The answerer by name (options go to its constructor), or the given object as it is."""
     if not isinstance(answerer, str):
         if not callable(getattr(answerer, "answer", None)):
@@ -130,8 +130,8 @@ def make_answerer(lib: "Library", answerer: str | Answerer, **options: Any) -> A
         except TypeError as exc:
             raise ValueError(f"unknown option for the extractive answerer: {exc}") from exc
     if answerer == "llm" and options.get("llm_mode") == "select":
-        from rag.models.llm_backends import make_llm
         from rag.answer.selector import SelectorAnswerer
+        from rag.models.llm_backends import make_llm
 
         llm = make_llm(llm_gguf=options.get("llm_gguf"), llm_url=options.get("llm_url"),
                        llm_model=options.get("llm_model"))

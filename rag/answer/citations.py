@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import Callable
 
 from ingest.models import Document, Turn
-from rag.answer.answers import Answer, Citation
 from ingest.sentences import split_sentences
+from rag.answer.answers import Answer, Citation
 from rag.answer.quotes import find_quote, normalise
 
 ABSTAIN_TEXT = "The indexed statements don't answer this."

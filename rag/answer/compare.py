@@ -17,7 +17,7 @@ from rag.answer.asking import ask
 from rag.answer.citations import speaker_at
 
 if TYPE_CHECKING:
-    from rag.library import Library
+    from rag.answer.reader import Reader
 
 MIN_SPEAKERS = 2
 MAX_SPEAKERS = 4
@@ -60,7 +60,7 @@ def no_statement(speaker: str) -> str:
     return f"No statement by {speaker} on this was found."
 
 
-def compare(lib: "Library", topic: str, speakers: Sequence[str], since: str | None = None,
+def compare(lib: "Reader", topic: str, speakers: Sequence[str], since: str | None = None,
             until: str | None = None, source: str | list[str] | None = None,
             k: int = DEFAULT_QUOTES) -> Comparison:
     """Per speaker, up to `k` verified quotes on `topic` (best first), each dated and with its span.
@@ -81,7 +81,7 @@ def compare(lib: "Library", topic: str, speakers: Sequence[str], since: str | No
         _column(lib, topic, label, names, since, until, source, k) for label, names in columns])
 
 
-def _columns(lib: "Library", speakers: Sequence[str]) -> list[tuple[str, list[str]]]:
+def _columns(lib: "Reader", speakers: Sequence[str]) -> list[tuple[str, list[str]]]:
     """(label, known names) per requested speaker; the same person asked twice is one column."""
     given = [s.strip() for s in speakers if s and s.strip()]
     columns: list[tuple[str, list[str]]] = []
@@ -109,7 +109,7 @@ def _question(topic: str, speaker: str) -> str:
     return f"What did {speaker} say about {topic}?"
 
 
-def _column(lib: "Library", topic: str, label: str, names: list[str], since: str | None,
+def _column(lib: "Reader", topic: str, label: str, names: list[str], since: str | None,
             until: str | None, source: str | list[str] | None, k: int) -> SpeakerQuotes:
     answer = ask(lib, _question(topic, label), speaker=names, since=since, until=until, source=source,
                  speaker_hint=False, max_quotes=k)

@@ -49,11 +49,11 @@ from ingest.models import Document
 from ingest.sentences import split_sentences
 from rag.answer.answer_types import holds_answer_type, question_type
 from rag.answer.answers import Answer, Citation
-from rag.answer.entities import find_entities
 from rag.answer.citations import ABSTAIN_TEXT, attribution, format_date, make_citation, turn_at
+from rag.answer.entities import find_entities
+from rag.answer.vector_cache import VectorCache
 from rag.index.nodes import Hit
 from rag.index.sparse import Bm25Encoder
-from rag.answer.vector_cache import VectorCache
 
 # Picked on QMSum train and the sample calibration set (bench/ask_eval.py), then the answer-type
 # weight and a lighter lexical weight on the tuning set (bench/answer_tuning.py: top sentence in a

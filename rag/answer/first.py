@@ -28,12 +28,12 @@ from ingest.models import Document
 from ingest.sentences import split_sentences
 from rag.answer.answers import Citation
 from rag.answer.citations import make_citation, speaker_at, turn_at
-from rag.index.filters import date_bounds
 from rag.answer.quotes import normalise
 from rag.answer.vector_cache import shared_cache
+from rag.index.filters import date_bounds
 
 if TYPE_CHECKING:
-    from rag.library import Library
+    from rag.answer.reader import Reader
 
 NEAR_THRESHOLD = 0.78  # chosen with bench/first_threshold.py (bench/RESULTS.md, "Who said it first")
 NEAR_PASSAGES = 20
@@ -147,7 +147,7 @@ class Scope:
         return self.speakers is None or speaker.lower() in {s.lower() for s in self.speakers}
 
 
-def resolve_scope(lib: "Library", speaker: str | list[str] | None = None, since: str | None = None,
+def resolve_scope(lib: "Reader", speaker: str | list[str] | None = None, since: str | None = None,
                   until: str | None = None, source: str | list[str] | None = None) -> Scope:
     """Filters checked and matched to known values (`UnknownFilterValue`, `ValueError` on dates)."""
     for value in (since, until):
@@ -158,7 +158,7 @@ def resolve_scope(lib: "Library", speaker: str | list[str] | None = None, since:
                  since=since or None, until=until or None)
 
 
-def first_said(lib: "Library", phrase: str, speaker: str | list[str] | None = None,
+def first_said(lib: "Reader", phrase: str, speaker: str | list[str] | None = None,
                since: str | None = None, until: str | None = None, source: str | list[str] | None = None,
                k: int = DEFAULT_SHOWN, threshold: float = NEAR_THRESHOLD,
                passages: int = NEAR_PASSAGES) -> FirstSaid:
@@ -222,7 +222,7 @@ def find_phrase(text: str, phrase: str) -> list[tuple[int, int]]:
     return spans
 
 
-def exact_matches(lib: "Library", phrase: str, scope: Scope) -> list[Found]:
+def exact_matches(lib: "Reader", phrase: str, scope: Scope) -> list[Found]:
     """Every verbatim occurrence in the collection that passes the filters (statements and
     questions), unsorted."""
     words = [w for w in re.findall(r"\w+", phrase) if w.isascii()]
@@ -241,14 +241,14 @@ def exact_matches(lib: "Library", phrase: str, scope: Scope) -> list[Found]:
     return found
 
 
-def exact_occurrences(lib: "Library", phrase: str, scope: Scope) -> list[Occurrence]:
+def exact_occurrences(lib: "Reader", phrase: str, scope: Scope) -> list[Occurrence]:
     """`exact_matches` with their quotes, in collection order."""
     sentences: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
     return [o for f in exact_matches(lib, phrase, scope) if (o := quote(f, sentences)) is not None]
 
 
 # -- near-verbatim ------------------------------------------------------------------------------
-def near_matches(lib: "Library", phrase: str, scope: Scope, passages: int = NEAR_PASSAGES,
+def near_matches(lib: "Reader", phrase: str, scope: Scope, passages: int = NEAR_PASSAGES,
                  max_embed: int = MAX_EMBED, window_ratio: float | None = WINDOW_RATIO) -> list[Found]:
     """The sentences of the passages nearest to the phrase (hybrid search), each scored by its
     closest window (the sentence, a clause or two adjacent clauses) against the phrase; no
@@ -300,7 +300,7 @@ def near_matches(lib: "Library", phrase: str, scope: Scope, passages: int = NEAR
     return found
 
 
-def near_occurrences(lib: "Library", phrase: str, scope: Scope, passages: int = NEAR_PASSAGES,
+def near_occurrences(lib: "Reader", phrase: str, scope: Scope, passages: int = NEAR_PASSAGES,
                      max_embed: int = MAX_EMBED, window_ratio: float | None = WINDOW_RATIO) -> list[Occurrence]:
     """`near_matches` with their quotes (no threshold applied)."""
     found = near_matches(lib, phrase, scope, passages, max_embed, window_ratio)

@@ -38,9 +38,9 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from rag.answer.answers import Answer, Citation
 from rag.answer.extractive import is_chat_role, is_instruction
 from rag.answer.grounding import LexicalJudge, SupportJudge, content_words, make_judge, overlap, sentences
-from rag.models.llm_backends import DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT, LLMError, make_llm
-from rag.index.nodes import Hit
 from rag.answer.quotes import find_quote
+from rag.index.nodes import Hit
+from rag.models.llm_backends import DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT, LLMError, make_llm
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM

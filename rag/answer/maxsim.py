@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ingest.sentences import split_sentences
-from rag.index.nodes import Hit
 from rag.answer.vector_cache import shared_cache
+from rag.index.nodes import Hit
 
 if TYPE_CHECKING:
     from rag.models.embedding import Embedder

@@ -16,8 +16,8 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from rag.answer.answers import Answer
 from rag.answer.citations import ABSTAIN_TEXT, format_date
 from rag.answer.extractive import Candidate, ExtractiveAnswerer
-from rag.models.llm_backends import LLMError
 from rag.index.nodes import Hit
+from rag.models.llm_backends import LLMError
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM

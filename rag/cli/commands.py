@@ -212,9 +212,9 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rag.store.lock import BusyError
     from rag.models.model_files import ModelFilesError
     from rag.remote import ServerError
+    from rag.store.lock import BusyError
     from rag.store.store import ModelMismatchError
 
     try:

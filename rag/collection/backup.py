@@ -20,20 +20,37 @@ import shutil
 import sqlite3
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.collection.ingestion import file_sha256
-from rag.store.lock import LOCK_FILES, index_lock, writer_lock
 from rag.settings import Settings
+from rag.store.lock import LOCK_FILES, index_lock, writer_lock
 
 if TYPE_CHECKING:
-    from rag.library import Library
+    from rag.index.backends import VectorStore
+    from rag.index.sparse import Bm25Encoder
+    from rag.models.embedding import Embedder
+    from rag.store.lock import FileLock
+    from rag.store.store import Store
 
 MANIFEST = "backup.json"
 STORE_FILE = "store.sqlite3"
 INDEX_DIR = "qdrant-edge"
 UPLOADS_DIR = "uploads"  # files added through the web page: copied along when present
 FORMAT = 1
+
+
+class Backed(Protocol):
+    """What a backup reads of an open collection (a `Library`): its settings, writer lock, store
+    and vector store (closed and opened again around the copy of the shard)."""
+
+    settings: Settings
+    lock_wait: float
+    writer_lock: FileLock
+    store: Store
+    vectors: VectorStore
+    embedder: Embedder
+    bm25: Bm25Encoder
 
 
 class BackupError(ValueError):
@@ -90,7 +107,7 @@ def _data_entries(data_dir: Path) -> list[str]:
     return sorted(p.name for p in data_dir.iterdir() if p.name not in LOCK_FILES)
 
 
-def backup(lib: "Library", dest: Path) -> dict[str, Any]:
+def backup(lib: Backed, dest: Path) -> dict[str, Any]:
     """Write a complete, checked backup of `lib`'s data dir to `dest` (a new or empty folder)."""
     from rag.index.backends import open_vector_store
 

@@ -12,8 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
-from rag.index.backends import VectorStore
 from rag.collection.ingestion import Ingestor
+from rag.index.backends import VectorStore
 from rag.index.nodes import point_id
 from rag.index.server_store import ServerVectorStore
 from rag.store.store import Store

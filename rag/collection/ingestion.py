@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ingest.chunking import chunk_document
-from ingest.models import Chunk, Document, ReadError
 from ingest.jsonl import count_records
+from ingest.models import Chunk, Document, ReadError
 from ingest.readers import ReadLimits, file_format, iter_files, read_file
 from ingest.structure import PARSER_VERSION, parse_document
-from rag.models.embedding import Embedder
+from rag.collection.progress import Progress
 from rag.index.backends import VectorStore
 from rag.index.context import fitted_header, passage_context
 from rag.index.nodes import chunk_to_node, index_text, point_id
-from rag.collection.progress import Progress
+from rag.models.embedding import Embedder
 from rag.store.store import Store
 
 

@@ -10,8 +10,8 @@ import shutil
 from typing import TYPE_CHECKING, Union
 
 from rag.index.edge_index import EdgeIndex, edge_config
-from rag.settings import Settings
 from rag.index.sparse import Bm25Encoder
+from rag.settings import Settings
 
 if TYPE_CHECKING:
     from rag.index.edge_store import EdgeVectorStore
