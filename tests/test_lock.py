@@ -141,6 +141,13 @@ def test_index_lock_holder_is_named_even_for_a_bare_lock(tmp_path):
         _release(holder)
 
 
+def test_python_m_rag_cli_is_named_rag_in_a_lock_file(monkeypatch):
+    from rag.store.lock import command_line
+
+    monkeypatch.setattr(sys, "argv", [str(Path("/src/rag/cli/__main__.py")), "ingest", "docs/"])  # python -m rag.cli
+    assert command_line() == "rag ingest docs/"
+
+
 def test_the_api_token_never_goes_into_a_lock_file(tmp_path, monkeypatch):
     from rag.store.lock import command_line, holder
 
