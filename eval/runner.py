@@ -133,7 +133,11 @@ def run_task(task: "EvalTask", opts: RunOptions, lib: "Library | None" = None,
     if lib is not None:
         return _run(lib, task, opts)
     task.data_dir.mkdir(parents=True, exist_ok=True)
-    with Library(Settings(data_dir=task.data_dir, progress=opts.progress), embedder=embedder) as own:
+    # the benchmark's own embedded data dir; of the environment only $RAG_INDEX_CONTEXT applies
+    # (to measure passages indexed with and without their context header)
+    context = Settings.from_env(data_dir=task.data_dir).index_context
+    with Library(Settings(data_dir=task.data_dir, progress=opts.progress, index_context=context),
+                 embedder=embedder) as own:
         return _run(own, task, opts)
 
 

@@ -33,6 +33,8 @@ def test_no_one_in_particular() -> None:
     assert _asked("What did the Prime Minister say about the carbon tax?") == []
     assert _asked("What did Smith say about trade?") == []  # not a speaker of the collection
     assert _asked("What was said about Putinism?") == []
+    assert _asked("What did the White House say about Putin?") == []  # named after the verb: the topic
+    assert _asked("Why, according to Lavrov, is there a crisis?") == ["Sergey Lavrov"]
     assert [i.name for _, i in named_people(_index(), "Is President Putin going to Minsk?")] == ["Vladimir Putin"]
 
 

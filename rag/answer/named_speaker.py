@@ -69,16 +69,29 @@ def named_people(index: SpeakerIndex, question: str) -> list[tuple[int, Identity
     return found
 
 
+ACCORDING_RE = re.compile(r"\baccording to\b", re.I)
+
+
 def asked_speakers(index: SpeakerIndex, question: str) -> list[Identity]:
-    """The people whose own words the question asks for: the named people before (or right after,
-    "according to X") a verb of saying; empty when the question asks for no one's words."""
+    """The people whose own words the question asks for: the first person named before a verb of
+    saying ("What did Putin say ...", "Putin's view of ...") or right after "according to"; empty
+    when the question asks for no one's words ("What did the White House say about Putin?")."""
     people = named_people(index, question)
     if not people:
         return []
     verb = SAYING.search(question)
     if verb is None:
         return []
-    # "What did Putin say ...", "Putin's view of ...": the speaker comes before the verb of saying;
-    # "according to Lavrov": after it. The first person named is the one asked about.
-    first = people[0][0]
-    return [ident for pos, ident in people if pos == first]
+    chosen: int | None = None
+    before = [pos for pos, _ in people if pos < verb.start()]
+    if before:
+        chosen = before[0]
+    else:
+        for m in ACCORDING_RE.finditer(question):
+            after = [pos for pos, _ in people if m.end() <= pos <= m.end() + 40]
+            if after:
+                chosen = after[0]
+                break
+    if chosen is None:
+        return []
+    return [ident for pos, ident in people if pos == chosen]
