@@ -120,6 +120,10 @@ NAME_STOP = MONTHS | set("""the and of for with from new will hope rose mark bil
     prime minister president chair chairman chairwoman speaker secretary deputy foreign affairs question
     journalist journalists host interviewer federal chancellor king queen house senator hon right""".split())
 MAX_QUOTE_CHARS = 700
+# Sentences embedded per question (the lexically likeliest, by coverage and passage rank): on the
+# tuning set 40 gives the same top sentence as 80 (0.494 of 160) and 0.6 points more false refusals,
+# at half the embedding work, which is most of a cold `rag ask` (bench/RESULTS.md).
+MAX_EMBED = 40
 
 
 @dataclass
@@ -197,7 +201,7 @@ class ExtractiveAnswerer:
                  bm25: Bm25Encoder | None = None, *, threshold: float = THRESHOLD,
                  weights: dict[str, float] | None = None, support_weights: dict[str, float] | None = None,
                  max_quotes: int = 3, margin: float = 0.15, mmr_lambda: float = 0.7,
-                 min_words: int = 5, merge: bool = True, max_embed: int = 80, speakers: Sequence[str] = (),
+                 min_words: int = 5, merge: bool = True, max_embed: int = MAX_EMBED, speakers: Sequence[str] = (),
                  vector_cache: VectorCache | None = None) -> None:
         if max_quotes < 1:
             raise ValueError("max_quotes must be at least 1")
