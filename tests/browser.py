@@ -12,7 +12,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import httpx
 
@@ -78,6 +78,25 @@ class Server:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
+
+
+@contextmanager
+def served_copy(library: object, work: Path,
+                expected_tracebacks: Callable[[str], int] = lambda log: 0) -> Iterator[Server]:
+    """`rag serve` on a copy of an ingested library's data dir (no second ingest); on exit it must
+    stop cleanly and its log hold no traceback beyond `expected_tracebacks(log)`."""
+    library.vectors.flush()  # type: ignore[attr-defined]
+    data_dir = work / "data"
+    shutil.copytree(library.settings.data_dir, data_dir)  # type: ignore[attr-defined]
+    srv = Server(data_dir, work / "serve.log")
+    try:
+        srv.wait()
+        yield srv
+    finally:
+        code = srv.stop()
+        assert code == 0, f"rag serve did not stop cleanly ({code}):\n{srv.log()}"
+        log = srv.log_path.read_text(errors="replace")
+        assert log.count("Traceback") == expected_tracebacks(log), log[-4000:]
 
 
 @contextmanager

@@ -7,7 +7,6 @@ One server for the whole module. Screenshots of every browser step go to test-ar
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from html import unescape
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from browser import CHROMIUM, Server, chromium, shot
+from browser import CHROMIUM, chromium, served_copy, shot
 
 pytestmark = pytest.mark.slow
 
@@ -69,19 +68,10 @@ def _click_and_wait(page, button: str, container: str, selector: str, timeout: f
 @pytest.fixture(scope="module")
 def server(sample_library, tmp_path_factory):
     """`rag serve` on a copy of the session's ingested sample (no second ingest)."""
-    sample_library.vectors.flush()
-    data_dir = tmp_path_factory.mktemp("ui") / "data"
-    shutil.copytree(sample_library.settings.data_dir, data_dir)
-    srv = Server(data_dir, data_dir.parent / "serve.log")
-    try:
-        srv.wait()
+    with served_copy(sample_library, tmp_path_factory.mktemp("ui"),
+                     # Gradio logs its own refusals of a wrong file type with a traceback
+                     expected_tracebacks=lambda log: log.count('gradio.exceptions.Error: "Invalid file type')) as srv:
         yield srv
-    finally:
-        code = srv.stop()
-        assert code == 0, f"rag serve did not stop cleanly ({code}):\n{srv.log()}"
-        log = srv.log_path.read_text(errors="replace")
-        expected = log.count('gradio.exceptions.Error: "Invalid file type')  # Gradio logs its own refusals
-        assert log.count("Traceback") == expected, log[-4000:]
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ test-artifacts/ (compare-*.png, first-*.png)."""
 from __future__ import annotations
 
 import re
-import shutil
 from html import unescape
 from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, Server, chromium, shot
+from browser import CHROMIUM, chromium, served_copy, shot
 
 pytestmark = pytest.mark.slow
 
@@ -27,17 +26,8 @@ def _norm(text: str) -> str:
 @pytest.fixture(scope="module")
 def server(sample_library, tmp_path_factory):
     """`rag serve` on a copy of the session's ingested sample (no second ingest)."""
-    sample_library.vectors.flush()
-    data_dir = tmp_path_factory.mktemp("ui-cf") / "data"
-    shutil.copytree(sample_library.settings.data_dir, data_dir)
-    srv = Server(data_dir, data_dir.parent / "serve.log")
-    try:
-        srv.wait()
+    with served_copy(sample_library, tmp_path_factory.mktemp("ui-cf")) as srv:
         yield srv
-    finally:
-        code = srv.stop()
-        assert code == 0, f"rag serve did not stop cleanly ({code}):\n{srv.log()}"
-        assert "Traceback" not in srv.log_path.read_text(errors="replace"), srv.log()
 
 
 def _browser_ready() -> None:

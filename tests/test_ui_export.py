@@ -4,13 +4,12 @@ quotes the page shows, with their exact spans. `rag serve` runs on a copy of the
 from __future__ import annotations
 
 import json
-import shutil
 from html import unescape
 from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, Server, chromium, shot
+from browser import CHROMIUM, chromium, served_copy, shot
 
 pytestmark = pytest.mark.slow
 
@@ -31,17 +30,9 @@ def _unquote(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(sample_library, tmp_path_factory):
-    sample_library.vectors.flush()
-    data_dir = tmp_path_factory.mktemp("ui-export") / "data"
-    shutil.copytree(sample_library.settings.data_dir, data_dir)
-    srv = Server(data_dir, data_dir.parent / "serve.log")
-    try:
-        srv.wait()
+    """`rag serve` on a copy of the session's ingested sample (no second ingest)."""
+    with served_copy(sample_library, tmp_path_factory.mktemp("ui-export")) as srv:
         yield srv
-    finally:
-        code = srv.stop()
-        assert code == 0, f"rag serve did not stop cleanly ({code}):\n{srv.log()}"
-        assert "Traceback" not in srv.log_path.read_text(errors="replace"), srv.log()
 
 
 def _download(page, tmp_path: Path, name: str) -> tuple[str, str]:
