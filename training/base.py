@@ -34,3 +34,15 @@ def file_sha256(path: Path) -> str:
 def is_frozen(name: str) -> bool:
     """True for a parameter that stays at the wheel's value (matched by suffix)."""
     return any(name == f or name.endswith("." + f) for f in FROZEN)
+
+
+def trainable_optimizer(model: "object", lr: float, weight_decay: float = 0.01) -> "object":
+    """AdamW over every parameter of `model` except the frozen ones, which get requires_grad=False."""
+    import torch
+
+    params = []
+    for name, param in model.named_parameters():  # type: ignore[attr-defined]
+        param.requires_grad = not is_frozen(name)
+        if param.requires_grad:
+            params.append(param)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)

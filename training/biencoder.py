@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from training.base import base_model_path, is_frozen
+from training.base import base_model_path, is_frozen, trainable_optimizer
 from training.data import batches
 from training.mining import Example, Passage
 
@@ -42,12 +42,7 @@ def train_biencoder(examples: list[Example], passages: dict[str, Passage], out: 
     torch.manual_seed(seed)
     model = load_base_biencoder()
     bert = model[0].auto_model
-    params = []
-    for name, p in bert.named_parameters():
-        p.requires_grad = not is_frozen(name)
-        if p.requires_grad:
-            params.append(p)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    opt = trainable_optimizer(bert, lr)
     model.train()
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -78,7 +73,7 @@ def train_biencoder(examples: list[Example], passages: dict[str, Passage], out: 
         scores = scores.masked_fill(mask, -math.inf)
         loss = F.cross_entropy(scores, torch.arange(len(batch)))
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        torch.nn.utils.clip_grad_norm_(opt.param_groups[0]["params"], 1.0)  # the trained parameters
         opt.step()
         opt.zero_grad(set_to_none=True)
         seen += len(batch)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from training.base import base_model_path, is_frozen
+from training.base import base_model_path, is_frozen, trainable_optimizer
 from training.biencoder import lr_at
 from training.data import batches
 from training.mining import Example, Passage
@@ -46,12 +46,7 @@ def train_crossencoder(examples: list[Example], passages: dict[str, Passage], ou
     random.seed(seed)
     torch.manual_seed(seed)
     model, tokenizer = load_base_crossencoder()
-    params = []
-    for name, p in model.named_parameters():
-        p.requires_grad = not is_frozen(name)
-        if p.requires_grad:
-            params.append(p)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    opt = trainable_optimizer(model, lr)
     model.train()
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -92,7 +87,7 @@ def train_crossencoder(examples: list[Example], passages: dict[str, Passage], ou
         logits = model(**features).logits.view(len(batch), 1 + negatives)
         loss = F.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long))
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        torch.nn.utils.clip_grad_norm_(opt.param_groups[0]["params"], 1.0)  # the trained parameters
         opt.step()
         opt.zero_grad(set_to_none=True)
         seen += len(batch) * (1 + negatives)

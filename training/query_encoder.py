@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.base import is_frozen
+from training.base import is_frozen, trainable_optimizer
 from training.biencoder import SCALE, load_base_biencoder, lr_at
 from training.data import epoch_examples, question_key
 from training.mining import Example
@@ -83,12 +83,7 @@ def train_query_encoder(examples: list[Example], bank_pids: list[str], bank: np.
     bank_t = torch.from_numpy(np.ascontiguousarray(bank, dtype=np.float32))
     model = load_base_biencoder()
     bert = model[0].auto_model
-    params = []
-    for name, p in bert.named_parameters():
-        p.requires_grad = not is_frozen(name)
-        if p.requires_grad:
-            params.append(p)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    opt = trainable_optimizer(bert, lr)
     model.train()
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -116,7 +111,7 @@ def train_query_encoder(examples: list[Example], bank_pids: list[str], bank: np.
         scores = (q @ bank_t.T * SCALE).masked_fill(mask, -math.inf)
         loss = F.cross_entropy(scores, labels)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        torch.nn.utils.clip_grad_norm_(opt.param_groups[0]["params"], 1.0)  # the trained parameters
         opt.step()
         opt.zero_grad(set_to_none=True)
         seen += len(batch)
