@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 TUNING = ROOT / "eval" / "datasets" / "tuning.jsonl"
-FEATURES = ("cos", "lex", "rank", "speaker", "atype", "ent", "foreign")
+FEATURES = ("cos", "lex", "rank", "speaker", "atype", "ent", "foreign", "ce")
 
 
 def _gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
@@ -55,7 +55,12 @@ def cmd_collect(args: argparse.Namespace) -> None:
     out = []
     t0 = time.time()
     with Library(Settings(data_dir=Path(args.data_dir), progress=False)) as lib:
-        answerer = make_answerer(lib, "extractive")
+        relevance = None
+        if args.ce:
+            from rag.models.relevance import CrossEncoder
+
+            relevance = CrossEncoder(Path(args.ce).parent.name, weights=Path(args.ce))
+        answerer = make_answerer(lib, "extractive", relevance=relevance)
         for i, item in enumerate(items):
             q = item["question"]
             asked = asked_speakers(lib.speaker_index(), q)
@@ -80,7 +85,7 @@ def cmd_collect(args: argparse.Namespace) -> None:
 
 
 def _score(row: dict, w: dict[str, float]) -> float:
-    return sum(w.get(f, 0.0) * row[f] for f in FEATURES)
+    return sum(w.get(f, 0.0) * row.get(f, 0.0) for f in FEATURES)
 
 
 def top1(items: list[dict], w: dict[str, float]) -> float:
@@ -130,8 +135,23 @@ def cmd_tune(args: argparse.Namespace) -> None:
     results.sort(key=lambda p: -p[0])
     for score, w in results[:8]:
         print(f"top-1 gold {score:.3f}  {w}")
-    for name, sw in (("cos", {"cos": 1.0}), ("cos+0.1ent", {"cos": 1.0, "ent": 0.1}),
-                     ("cos+0.2lex", {"cos": 1.0, "lex": 0.2}), ("cos+0.1atype", {"cos": 1.0, "atype": 0.1})):
+    has_ce = any(r.get("ce") for x in items for r in x["rows"])
+    if has_ce:
+        ce_results = []
+        for ce, lex, rank, atype in itertools.product([0.25, 0.5, 1.0, 2.0, 4.0], [0.0, 0.25, 0.5], [0.0, 0.1, 0.2],
+                                                      [0.0, 0.1, 0.2]):
+            w = {"cos": 1.0, "lex": lex, "rank": rank, "speaker": base.get("speaker", 0.3), "atype": atype, "ce": ce}
+            ce_results.append((top1(items, w), w))
+        ce_results.sort(key=lambda p: -p[0])
+        print(f"relevance model alone: top-1 gold {top1(items, {'ce': 1.0}):.3f}")
+        for score, w in ce_results[:8]:
+            print(f"with ce: top-1 gold {score:.3f}  {w}")
+    supports = [("cos", {"cos": 1.0}), ("cos+0.1ent", {"cos": 1.0, "ent": 0.1}),
+                ("cos+0.2lex", {"cos": 1.0, "lex": 0.2}), ("cos+0.1atype", {"cos": 1.0, "atype": 0.1})]
+    if has_ce:
+        supports += [("ce", {"ce": 1.0}), ("ce+0.5cos", {"ce": 1.0, "cos": 0.5}), ("ce+1cos", {"ce": 1.0, "cos": 1.0}),
+                     ("ce+2cos", {"ce": 1.0, "cos": 2.0})]
+    for name, sw in supports:
         t, bacc, tnr, fr = balanced(items, sw)
         print(f"support {name}: threshold {t:.3f} balanced accuracy {bacc:.3f} abstained-unanswerable {tnr:.3f} "
               f"false refusals {fr:.3f}")
@@ -151,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--k", type=int, default=20)
     p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--ce", help="a cross-encoder checkpoint (python -m training train ce): adds the `ce` feature")
     p = sub.add_parser("tune")
     p.add_argument("--features", required=True)
     args = parser.parse_args(argv)

@@ -62,8 +62,8 @@ def _shared(p: argparse.ArgumentParser) -> None:
                    help=f"retrieval configurations, comma-separated (default {','.join(RETRIEVAL_CONFIGS)})")
     p.add_argument("--answerers", default="extractive,llm",
                    help="answerers to run; llm runs only when a model is given (default extractive,llm)")
-    p.add_argument("--reranker", choices=["maxsim"], help="the reranker of hybrid+rerank (none by default: "
-                   "no cross-encoder ships in a wheel; maxsim is the embedding-only candidate)")
+    p.add_argument("--reranker", choices=["maxsim", "ce"], help="the reranker of hybrid+rerank (none by default: "
+                   "maxsim is the embedding-only candidate, ce the project's relevance model)")
     p.add_argument("--judge", choices=["embedding", "lexical", "llm"], default="embedding",
                    help="grounding judge for ALCE citation recall/precision (default embedding)")
     p.add_argument("--llm-gguf", help="a local GGUF model for the llm answerer (and --judge llm)")

@@ -170,7 +170,7 @@ def _run(lib: "Library", task: "EvalTask", opts: RunOptions) -> dict[str, Any]:
     if opts.reranker:
         from rag.answer.rerank import make_reranker
 
-        reranker = make_reranker(opts.reranker, lib.embedder)
+        reranker = make_reranker(opts.reranker, lib.embedder, lib.settings.relevance_model)
     judge = None
     if task.answers:
         judge = make_judge(opts.judge, embedder=lib.embedder, llm=_judge_llm(opts))

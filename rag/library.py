@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rag.answer.first import FirstSaid
     from rag.collection.check import CheckReport
     from rag.collection.ingestion import IngestReport, Ingestor
+    from rag.models.relevance import CrossEncoder
 
 
 TIE_MARGIN = 10
@@ -70,6 +71,18 @@ class Library:
             raise
         self.reranker = reranker
         self._speaker_index: tuple[tuple[int, int], SpeakerIndex] | None = None
+        self._relevance: CrossEncoder | None = None
+
+    def relevance_model(self) -> "CrossEncoder | None":
+        """The answerer's relevance model (`Settings.relevance_model`), opened on first use; None
+        when the settings name none."""
+        if self.settings.relevance_model is None:
+            return None
+        if self._relevance is None:
+            from rag.models.relevance import open_relevance_model
+
+            self._relevance = open_relevance_model(self.settings.relevance_model)
+        return self._relevance
 
     @property
     def vectors(self) -> VectorStore:

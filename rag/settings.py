@@ -40,8 +40,13 @@ QUANTIZATIONS = ("none", "int8")
 OPTIMIZE_AFTER = 20_000
 
 
+RELEVANCE_MODEL: str | None = None
+"""The committed relevance model the extractive answerer uses by default (rag.models.relevance)."""
+
+
 def _adapter_setting(raw: str) -> str | None:
-    """$RAG_QUERY_ADAPTER: 0/off for none, else a committed adapter's name or an adapter file's path."""
+    """$RAG_QUERY_ADAPTER / $RAG_RELEVANCE_MODEL: 0/off for none, else a committed model's name or
+    a weights file's path."""
     value = raw.strip()
     return None if value.lower() in ("0", "off", "no", "false", "none") else value
 """Passages whose dense vectors are not yet in an HNSW graph at which an ingest builds the graph
@@ -88,6 +93,8 @@ class Settings:
     progress: bool = True
     index_context: bool = True  # embed and count each passage with its context header (rag.index.context)
     query_adapter: str | None = None  # search queries' adapter: a committed name or a file (rag.models.relevance)
+    # the extractive answerer's relevance model (cross-encoder): a committed name, a file, or None for none
+    relevance_model: str | None = RELEVANCE_MODEL
 
     def __post_init__(self) -> None:
         if self.query_adapter is not None:
@@ -97,6 +104,13 @@ class Settings:
                 open_query_adapter(self.query_adapter).check()  # 296 kB: read now, so a bad file is one line
             except RelevanceModelError as exc:
                 raise ValueError(f"$RAG_QUERY_ADAPTER: {exc}") from None
+        if self.relevance_model is not None and self.relevance_model != RELEVANCE_MODEL:
+            from rag.models.relevance import RelevanceModelError, open_relevance_model
+
+            try:
+                open_relevance_model(self.relevance_model)  # a wrong name or path is one line now
+            except RelevanceModelError as exc:
+                raise ValueError(f"$RAG_RELEVANCE_MODEL: {exc}") from None
         if self.embed_precision not in PRECISIONS:
             raise ValueError(f"embedding precision ($RAG_EMBED_PRECISION) must be auto, fp32 or "
                              f"bf16, not {self.embed_precision!r}")
@@ -135,8 +149,9 @@ class Settings:
                  **overrides: object) -> "Settings":
         """Settings from arguments, then `RAG_DATA_DIR` / `RAG_QDRANT_URL` / `RAG_QDRANT_API_KEY`
         and, for a collection still to be created, `RAG_QDRANT_SHARDS` / `RAG_QDRANT_REPLICAS` /
-        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_PRECISION` and `RAG_QUERY_ADAPTER`
-        (0 for none, an adapter's name or file; an argument that is not None wins over its variable)."""
+        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_PRECISION`, `RAG_QUERY_ADAPTER` and
+        `RAG_RELEVANCE_MODEL` (0 for none, a model's name or file; an argument that is not None wins
+        over its variable)."""
         resolved_dir = data_dir or os.environ.get("RAG_DATA_DIR") or DEFAULT_DATA_DIR
         url = qdrant_url or os.environ.get("RAG_QDRANT_URL") or None
         key = os.environ.get("RAG_QDRANT_API_KEY") or None
@@ -155,6 +170,8 @@ class Settings:
             overrides["index_context"] = value in ("1", "true", "yes")
         if "query_adapter" not in overrides and os.environ.get("RAG_QUERY_ADAPTER"):
             overrides["query_adapter"] = _adapter_setting(os.environ["RAG_QUERY_ADAPTER"])
+        if "relevance_model" not in overrides and os.environ.get("RAG_RELEVANCE_MODEL"):
+            overrides["relevance_model"] = _adapter_setting(os.environ["RAG_RELEVANCE_MODEL"])
         return cls(data_dir=Path(resolved_dir), qdrant_url=url, qdrant_api_key=key, **overrides)  # type: ignore[arg-type]
 
     @property

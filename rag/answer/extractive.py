@@ -41,7 +41,7 @@ import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -52,6 +52,7 @@ from rag.answer.answers import Answer, Citation
 from rag.answer.citations import ABSTAIN_TEXT, attribution, format_date, make_citation, turn_at
 from rag.answer.entities import find_entities
 from rag.answer.vector_cache import VectorCache
+from rag.index.context import PassageContext, contextualise
 from rag.index.nodes import Hit
 from rag.index.sparse import Bm25Encoder
 
@@ -119,6 +120,21 @@ MONTHS = set("january february march april may june july august september octobe
 NAME_STOP = MONTHS | set("""the and of for with from new will hope rose mark bill grant may
     prime minister president chair chairman chairwoman speaker secretary deputy foreign affairs question
     journalist journalists host interviewer federal chancellor king queen house senator hon right""".split())
+# With the project's relevance model (rag.models.relevance): weights and threshold tuned on the tuning
+# set with its `ce` feature (bench/answer_tuning.py); see bench/RESULTS.md.
+CE_WEIGHTS: dict[str, float] = {"cos": 1.0, "lex": 0.5, "rank": 0.2, "speaker": 0.3, "atype": 0.2, "ce": 1.0}
+CE_SUPPORT_WEIGHTS: dict[str, float] = {"ce": 1.0}
+CE_THRESHOLD = 0.5
+RELEVANCE_TOP = 10
+"""Sentences the relevance model reads per question (the best by the other features)."""
+
+
+class RelevanceScorer(Protocol):
+    """Scores (query, passage) pairs: one logit per passage, higher is more relevant."""
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]: ...
+
+
 MAX_QUOTE_CHARS = 700
 # Sentences embedded per question (the lexically likeliest, by coverage and passage rank): on the
 # tuning set 40 gives the same top sentence as 80 (0.494 of 160) and 0.6 points more false refusals,
@@ -148,6 +164,7 @@ class Candidate:
     atype: float = 0.0  # holds the kind of answer the question asks for (a date for "when", ...)
     ent: float = 0.0  # share of the countries/organisations the question names that it (or its turn) names
     foreign: float = 0.0  # names another country than those asked about, and none of them
+    ce: float = 0.0  # the trained relevance model's probability that it (with its neighbours) answers
     score: float = 0.0
     support: float = 0.0
     vector: Any = field(default=None, repr=False)
@@ -198,19 +215,25 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, embedder: Any, documents: Callable[[str], Document | None] | None = None,
-                 bm25: Bm25Encoder | None = None, *, threshold: float = THRESHOLD,
+                 bm25: Bm25Encoder | None = None, *, threshold: float | None = None,
                  weights: dict[str, float] | None = None, support_weights: dict[str, float] | None = None,
                  max_quotes: int = 3, margin: float = 0.15, mmr_lambda: float = 0.7,
                  min_words: int = 5, merge: bool = True, max_embed: int = MAX_EMBED, speakers: Sequence[str] = (),
-                 vector_cache: VectorCache | None = None) -> None:
+                 vector_cache: VectorCache | None = None, relevance: RelevanceScorer | None = None,
+                 relevance_top: int = RELEVANCE_TOP) -> None:
         if max_quotes < 1:
             raise ValueError("max_quotes must be at least 1")
         self.embedder = embedder
         self.documents = documents
         self.bm25 = bm25 or Bm25Encoder()
-        self.threshold = threshold
-        self.weights = dict(WEIGHTS if weights is None else weights)
-        self.support_weights = dict(SUPPORT_WEIGHTS if support_weights is None else support_weights)
+        # a relevance model changes what the features mean together: its own weights and threshold
+        self.relevance = relevance
+        self.relevance_top = relevance_top
+        with_model = relevance is not None
+        self.threshold = (CE_THRESHOLD if with_model else THRESHOLD) if threshold is None else threshold
+        self.weights = dict((CE_WEIGHTS if with_model else WEIGHTS) if weights is None else weights)
+        self.support_weights = dict((CE_SUPPORT_WEIGHTS if with_model else SUPPORT_WEIGHTS)
+                                    if support_weights is None else support_weights)
         self.max_quotes = max_quotes
         self.margin = margin
         self.mmr_lambda = mmr_lambda
@@ -268,6 +291,8 @@ class ExtractiveAnswerer:
             c.speaker_match = 1.0 if c.speaker and c.speaker in named else 0.0
         self._embed(question, cands, without_names(question, named) if named else None)
         self._answer_features(question, cands)
+        if self.relevance is not None:
+            self._relevance(question, cands)
         return cands
 
     def score(self, cands: Sequence[Candidate], weights: dict[str, float] | None = None,
@@ -277,7 +302,7 @@ class ExtractiveAnswerer:
         sw = self.support_weights if support_weights is None else support_weights
         for c in cands:
             feats = {"cos": c.cos, "lex": c.lex, "rank": c.rank_feature, "speaker": c.speaker_match,
-                     "atype": c.atype, "ent": c.ent, "foreign": c.foreign}
+                     "atype": c.atype, "ent": c.ent, "foreign": c.foreign, "ce": c.ce}
             c.score = sum(w.get(k, 0.0) * v for k, v in feats.items())
             c.support = sum(sw.get(k, 0.0) * v for k, v in feats.items())
 
@@ -446,6 +471,35 @@ class ExtractiveAnswerer:
             c.ent = sum(1.0 if n in own else 0.5 if n in around else 0.0 for n in asked_names) / len(asked_names)
             others = {e.name for e in named_here if e.kind == "country" and e.name not in asked_names}
             c.foreign = 1.0 if countries and others and not (own & asked_names) else 0.0
+
+    def _relevance(self, question: str, cands: list[Candidate]) -> None:
+        """`ce`: the relevance model's probability for the `relevance_top` quotable sentences that
+        the features without it rank best (the model reads a few hundred tokens a sentence: all
+        candidates would cost seconds), each read as it was trained (context header, then the
+        passage): the sentence with its neighbours in the turn. The others keep `ce` 0."""
+        quotable = [c for c in cands if c.eligible and c.words >= self.min_words]
+        if not quotable:
+            return
+        self.score(quotable, WEIGHTS, SUPPORT_WEIGHTS)
+        quotable = sorted(quotable, key=lambda c: -c.score)[: self.relevance_top]
+        logits = self.relevance.score(question, [self.window(c) for c in quotable])
+        for c, logit in zip(quotable, logits):
+            c.ce = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+
+    def window(self, cand: Candidate) -> str:
+        """The sentence between its neighbours of the same turn, after the passage's context header
+        (speaker, role, date, place, title), as the index holds passages."""
+        sentences = self._turn_sentences.get(cand.turn_key, [])
+        i = cand.index
+        around = sentences[max(0, i - 1): i + 2] or [cand]
+        body = " ".join(x.text for x in around)
+        doc = self._document(cand.doc_id)
+        if doc is None:
+            return body
+        turn = turn_at(doc, cand.start)
+        ctx = PassageContext(title=doc.title, speaker=cand.speaker or None, role=turn.role if turn else None,
+                             date=doc.date, place=doc.place, question=None)
+        return contextualise(body, ctx)
 
     def _lexical(self, question: str, cands: list[Candidate]) -> None:
         model = self.bm25.model

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from rag.index.nodes import Hit
     from rag.index.sparse import Bm25Encoder
     from rag.models.embedding import Embedder
+    from rag.models.relevance import CrossEncoder
     from rag.store.speakers import SpeakerIndex
     from rag.store.store import Store
 
@@ -31,6 +32,10 @@ class Reader(Protocol):
 
     def document(self, doc_id: str) -> Document | None:
         """The stored document, its speakers named by their identity in the collection."""
+        ...
+
+    def relevance_model(self) -> CrossEncoder | None:
+        """The relevance model answers are scored with, or None."""
         ...
 
     def speaker_index(self) -> SpeakerIndex:
