@@ -88,7 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from training.crossencoder import train_crossencoder
 
         train_crossencoder(train, train_passages, run_dir, steps=args.steps, batch_size=args.batch_size,
-                           lr=args.lr, seed=args.seed, log=log)
+                           lr=args.lr, seed=args.seed, max_length=args.max_length, log=log)
     return 0
 
 
@@ -159,6 +159,22 @@ def cmd_card(args: argparse.Namespace) -> int:
     from training.card import write_card
 
     mining = json.loads((args.out / "mining.json").read_text(encoding="utf-8"))
+    info = json.loads((args.folder / "model.json").read_text(encoding="utf-8"))
+    if info.get("kind") == "cross-encoder":
+        if not args.results:
+            raise SystemExit("a cross-encoder's card needs --results FILE: the measurements to state (markdown)")
+        hyper = {k: info[k] for k in ("steps", "batch_size", "negatives", "lr", "max_length", "seed", "checkpoint")
+                 if k in info}
+        intro = ("A cross-encoder (relevance model) fine-tuned from all-MiniLM-L6-v2: BERT over \"question [SEP] "
+                 "passage\" with one logit, trained listwise (softmax over the answer and three negatives: BM25 "
+                 "hard negatives of the same press conference and of others, and another question's answer) on "
+                 "the mined question -> answer pairs below. The extractive answerer scores each candidate "
+                 "sentence, read with its neighbours after the passage's context header, and abstains by it "
+                 "(`rag.answer.extractive`, `CE_WEIGHTS`, `CE_THRESHOLD`); it runs in numpy "
+                 "(`rag.models.light_cross_encoder`). `$RAG_RELEVANCE_MODEL=0` answers without it.")
+        notes = [args.results.read_text(encoding="utf-8")]
+        print(write_card(args.folder, mining, None, [], intro, args.command, hyper, notes))
+        return 0
     report = json.loads((args.report or args.out / "validation.json").read_text(encoding="utf-8"))
     info = json.loads((args.folder / "model.json").read_text(encoding="utf-8"))
     name = args.folder.name
@@ -199,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weight-decay", type=float, default=0.01, help="AdamW's decoupled weight decay (adapter)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--bank", type=int, default=1_000_000, help="query: use at most this many bank passages")
+    p.add_argument("--max-length", type=int, default=192, help="ce: tokens of question + passage read")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("embed", help="MiniLM vectors of the held-out passages and the training bank")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -213,11 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--extra", type=Path, help="JSON object merged into model.json (training settings)")
     p.add_argument("--scale", type=float, default=1.0, help="query-adapter: multiply A and b by this (shrinkage)")
     p.set_defaults(func=cmd_export)
-    p = sub.add_parser("card", help="write MODEL_CARD.md of an exported query adapter from the run's records")
+    p = sub.add_parser("card", help="write MODEL_CARD.md of an exported model from the run's records")
     p.add_argument("folder", type=Path)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--report", type=Path, help="the validation report (default OUT/validation.json)")
     p.add_argument("--command", required=True, help="the command that rebuilds it")
+    p.add_argument("--results", type=Path, help="cross-encoder: markdown of its measurements for the card")
     p.set_defaults(func=cmd_card)
     p = sub.add_parser("evaluate", help="the validation task: BM25, MiniLM, RRF and the given models")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)

@@ -37,11 +37,19 @@ def table(report: dict, half: str, methods: list[str], groups: list[str]) -> str
     return "\n".join(lines)
 
 
-def write_card(folder: Path, mining: dict, report: dict, methods: list[str], intro: str, command: str,
-               hyper: dict, notes: list[str]) -> Path:
-    """Write folder/MODEL_CARD.md."""
-    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+def _validation(report: dict, methods: list[str]) -> list[str]:
     groups = [g for g in ("all", "full", "first", "short", "qmsum", "kremlin") if g in report["test"][methods[0]]]
+    return ["## Validation (held-out documents only; no evaluation set)", "",
+            f"{report['passages']:,} held-out answer passages; each query must find a passage of its own "
+            "answer among all of them. MRR@10 and recall@k on the `test` half of the held-out questions "
+            "(fusion weights were tuned on the `dev` half).", "",
+            table(report, "test", methods, groups), ""]
+
+
+def write_card(folder: Path, mining: dict, report: dict | None, methods: list[str], intro: str, command: str,
+               hyper: dict, notes: list[str]) -> Path:
+    """Write folder/MODEL_CARD.md (without a validation report, `notes` carry the measurements)."""
+    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     data_rows = []
     for source, what, licence in ATTRIBUTION:
         tr, va = _counts(mining, source, "train"), _counts(mining, source, "val")
@@ -93,14 +101,7 @@ def write_card(folder: Path, mining: dict, report: dict, methods: list[str], int
         "",
         *[f"- {k}: {v}" for k, v in hyper.items()],
         "",
-        "## Validation (held-out documents only; no evaluation set)",
-        "",
-        f"{report['passages']:,} held-out answer passages; each query must find a passage of its own "
-        "answer among all of them. MRR@10 and recall@k on the `test` half of the held-out questions "
-        "(fusion weights were tuned on the `dev` half).",
-        "",
-        table(report, "test", methods, groups),
-        "",
+        *(_validation(report, methods) if report else []),
         *notes,
         "",
     ]

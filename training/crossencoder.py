@@ -37,7 +37,8 @@ def encode_pairs(tokenizer, queries: list[str], passages: list[str], max_length:
 
 def train_crossencoder(examples: list[Example], passages: dict[str, Passage], out: Path, *, steps: int,
                        batch_size: int = 8, negatives: int = 3, lr: float = 3e-5, seed: int = 13,
-                       checkpoint_every: int = 200, log: Callable[[str], None] = print) -> Path:
+                       checkpoint_every: int = 200, max_length: int = MAX_LENGTH,
+                       log: Callable[[str], None] = print) -> Path:
     """Train for `steps` batches of `batch_size` queries x (1 + `negatives`) passages."""
     import torch
     import torch.nn.functional as F
@@ -57,7 +58,7 @@ def train_crossencoder(examples: list[Example], passages: dict[str, Passage], ou
     def save(tag: str) -> Path:
         path = out / f"{tag}.safetensors"
         state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items() if not is_frozen(k)}
-        save_file(state, str(path), metadata={"step": str(step + 1)})
+        save_file(state, str(path), metadata={"step": str(step + 1), "max_length": str(max_length)})
         return path
 
     stream = batches(examples, passages, batch_size, seed)
@@ -83,7 +84,7 @@ def train_crossencoder(examples: list[Example], passages: dict[str, Passage], ou
                 group_ids.append(item.negative_id)
             queries.extend([item.query] * (1 + negatives))
             texts.extend([item.positive] + [passages[g].text for g in group_ids])
-        features = encode_pairs(tokenizer, queries, texts)
+        features = encode_pairs(tokenizer, queries, texts, max_length)
         logits = model(**features).logits.view(len(batch), 1 + negatives)
         loss = F.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long))
         loss.backward()
