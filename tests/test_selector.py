@@ -42,3 +42,16 @@ def test_none_abstains(sample_library) -> None:
         answer = sample_library.ask("What did Lavrov say about the OSCE?", answerer="llm", llm_mode="select",
                                     llm_url=server.url, llm_model="fake")
     assert answer.abstained and not answer.citations
+
+
+def test_the_model_is_not_asked_when_the_evidence_is_below_the_threshold(sample_library) -> None:
+    """Whether to answer is the extractive answerer's calibrated call: a question the sample does
+    not answer abstains without a request, though the fake model would pick a sentence."""
+    question = "What did the Prime Minister of New Zealand say about dairy tariffs in 1975?"
+    extractive = sample_library.ask(question)
+    assert extractive.abstained
+    with FakeLLMServer("select_second") as server:
+        answer = sample_library.ask(question, answerer="llm", llm_mode="select", llm_url=server.url, llm_model="fake")
+        asked = len(server.requests)
+    assert answer.abstained and not answer.citations and asked == 0
+    assert "was not asked" in " ".join(answer.notes)

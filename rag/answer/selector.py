@@ -1,7 +1,9 @@
 """The LLM as a selector: the model sees the question and numbered candidate sentences (the
 extractive answerer's best, each with its speaker and date) and replies with the numbers of those
 that answer it, or NONE. It writes no text of its own, so every quote is verbatim by construction
-and goes through the same verification as any other.
+and goes through the same verification as any other. It is asked only when the extractive
+answerer's evidence passes its abstention threshold: the model picks, the calibrated threshold
+decides whether there is anything to pick from.
 
 `rag ask --answerer llm --llm-mode select` (or `Library.ask(..., answerer="llm", llm_mode="select")`)."""
 
@@ -62,7 +64,8 @@ def parse_selection(reply: str, count: int, limit: int = 3) -> list[int]:
 
 @dataclass
 class SelectorAnswerer:
-    """Extractive candidates, chosen by the LLM; abstains when the model picks none."""
+    """Extractive candidates, chosen by the LLM; abstains when the extractive answerer would or
+    the model picks none."""
 
     llm: "LLM"
     extractive: ExtractiveAnswerer
@@ -82,6 +85,13 @@ class SelectorAnswerer:
         if not shown:
             return Answer(question, ABSTAIN_TEXT, abstained=True, answerer=self.name,
                           notes=["no candidate sentence in the retrieved passages"], passages=passages[:5])
+        best = max(c.support for c in eligible)
+        if best < ex.threshold:
+            # the small model almost never replies NONE (1 of 19 unanswerable questions, bench/RESULTS.md):
+            # whether to answer at all is the extractive answerer's calibrated call, made before asking it
+            return Answer(question, ABSTAIN_TEXT, abstained=True, answerer=self.name,
+                          notes=[f"best evidence support {best:.3f} is below the abstention threshold "
+                                 f"{ex.threshold:.3f}: the model was not asked"], passages=passages[:5])
         dates = {h.doc_id: h.date for h in passages}
         try:
             reply = self.llm.chat(selection_messages(question, shown, dates), max_tokens=self.max_tokens)
