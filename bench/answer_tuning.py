@@ -155,6 +155,14 @@ def cmd_tune(args: argparse.Namespace) -> None:
         t, bacc, tnr, fr = balanced(items, sw)
         print(f"support {name}: threshold {t:.3f} balanced accuracy {bacc:.3f} abstained-unanswerable {tnr:.3f} "
               f"false refusals {fr:.3f}")
+    # one threshold or two: questions that name a speaker of their passages, and those that name none
+    for label, xs in (("naming a speaker", [x for x in items if any(r["speaker"] for r in x["rows"])]),
+                      ("naming none", [x for x in items if not any(r["speaker"] for r in x["rows"])])):
+        pos = [max((r["cos"] for r in x["rows"] if r["eligible"]), default=-9.0) for x in xs if x["answerable"]]
+        neg = [max((r["cos"] for r in x["rows"] if r["eligible"]), default=-9.0) for x in xs if not x["answerable"]]
+        cells = ", ".join(f"{t}: answered {sum(v >= t for v in pos) / max(1, len(pos)):.3f} abstained "
+                          f"{sum(v < t for v in neg) / max(1, len(neg)):.3f}" for t in (0.45, 0.5, 0.557, 0.6))
+        print(f"{label} ({len(pos)} answerable, {len(neg)} unanswerable): {cells}")
     by_cat: dict[str, list[dict]] = {}
     for x in items:
         by_cat.setdefault(x["category"] or "-", []).append(x)
