@@ -120,8 +120,10 @@ MONTHS = set("january february march april may june july august september octobe
 NAME_STOP = MONTHS | set("""the and of for with from new will hope rose mark bill grant may
     prime minister president chair chairman chairwoman speaker secretary deputy foreign affairs question
     journalist journalists host interviewer federal chancellor king queen house senator hon right""".split())
-# With the project's relevance model (rag.models.relevance): weights and threshold tuned on the tuning
-# set with its `ce` feature (bench/answer_tuning.py); see bench/RESULTS.md.
+# With a relevance model (rag.models.relevance, `$RAG_RELEVANCE_MODEL`): today's weights plus the model's
+# probability, which alone decides abstention at even odds. No model is committed (the one trained did not
+# earn it, bench/RESULTS.md); tune these for a model of your own with `bench/answer_tuning.py collect --ce
+# CHECKPOINT` and `tune`, which prints the best weights and support threshold with it.
 CE_WEIGHTS: dict[str, float] = {"cos": 1.0, "lex": 0.5, "rank": 0.2, "speaker": 0.3, "atype": 0.2, "ce": 1.0}
 CE_SUPPORT_WEIGHTS: dict[str, float] = {"ce": 1.0}
 CE_THRESHOLD = 0.5
