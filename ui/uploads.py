@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.collection.ingestion import file_sha256
+from rag.models.model_files import sha256_of
 
 ALLOWED_SUFFIXES: tuple[str, ...] = (".jsonl.gz", ".jsonl", ".txt", ".md", ".html", ".htm", ".pdf")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -106,7 +106,7 @@ def accept(source: Path, display_name: str, uploads_dir: Path, max_bytes: int = 
         raise UploadRejected(f"too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB)")
     check_content(source, suffix)
     uploads_dir.mkdir(parents=True, exist_ok=True)
-    digest = file_sha256(source)
+    digest = sha256_of(source)
     stem = name[: -len(suffix)]
     for n in range(1, 1000):
         candidate = name if n == 1 else f"{stem} ({n}){suffix}"
@@ -114,7 +114,7 @@ def accept(source: Path, display_name: str, uploads_dir: Path, max_bytes: int = 
         if target.resolve().parent != uploads_dir.resolve():
             raise UploadRejected("invalid file name")
         if target.exists():
-            if file_sha256(target) == digest:
+            if sha256_of(target) == digest:
                 return Accepted(candidate, target)
             continue
         tmp = target.with_name(f".{candidate}.part")

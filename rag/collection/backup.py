@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rag.collection.ingestion import file_sha256
+from rag.models.model_files import sha256_of
 from rag.settings import Settings
 from rag.store.lock import LOCK_FILES, index_lock, writer_lock
 
@@ -58,7 +58,7 @@ class BackupError(ValueError):
 
 
 def _files(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): file_sha256(p) for p in sorted(root.rglob("*"))
+    return {str(p.relative_to(root)): sha256_of(p) for p in sorted(root.rglob("*"))
             if p.is_file() and p.name not in (MANIFEST, STORE_FILE + "-wal", STORE_FILE + "-shm")}
 
 
@@ -170,7 +170,7 @@ def read_manifest(src: Path) -> dict[str, Any]:
         raise BackupError(f"{src}: unknown backup format {manifest.get('format')!r}")
     for rel, digest in manifest.get("files", {}).items():
         file = Path(src) / rel
-        if not file.is_file() or file_sha256(file) != digest:
+        if not file.is_file() or sha256_of(file) != digest:
             raise BackupError(f"{src}: {rel} is missing or damaged (sha256 differs): use another backup")
     if STORE_FILE not in manifest.get("files", {}):
         raise BackupError(f"{src}: the backup holds no store")

@@ -19,6 +19,7 @@ from rag.index.backends import VectorStore
 from rag.index.context import fitted_header, passage_context
 from rag.index.nodes import chunk_to_node, index_text, point_id
 from rag.models.embedding import Embedder
+from rag.models.model_files import sha256_of
 from rag.store.store import Store
 
 
@@ -94,15 +95,6 @@ def invalid_unicode(doc: Document) -> str | None:
         return (f"contains an invalid Unicode character (lone surrogate "
                 f"U+{ord(exc.object[exc.start]):04X}) that cannot be stored")
     return None
-
-
-def file_sha256(path: Path) -> str:
-    """Streamed sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -210,7 +202,7 @@ class Ingestor:
             self._unchanged_file(key)
             return
         try:
-            sha = file_sha256(path)
+            sha = sha256_of(path)
         except OSError as exc:
             self._fail(f"{path}: cannot read ({exc.strerror}); check the path and permissions")
             return

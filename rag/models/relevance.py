@@ -18,12 +18,13 @@ loaded at import.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
+
+from rag.models.model_files import sha256_of
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -65,15 +66,21 @@ def open_query_adapter(setting: str) -> "QueryAdapter":
     adapter file written by `python -m training export query-adapter` (your own, not checked)."""
     if setting in SPECS:
         return QueryAdapter(setting)
+    path = _weights_file(setting, f"query adapter {setting!r} is neither a committed adapter "
+                         f"({', '.join(query_adapters()) or 'none'}) nor an adapter file: train one with `make model` "
+                         "and give the path of its model.safetensors, or set $RAG_QUERY_ADAPTER=0")
+    return QueryAdapter(path.parent.name, weights=path)
+
+
+def _weights_file(setting: str, error: str) -> Path:
+    """The weights file a setting's path names (the file, or model.safetensors in the folder);
+    RelevanceModelError(`error`) when there is none."""
     path = Path(setting).expanduser()
     if path.is_dir():
         path = path / WEIGHTS
     if not path.is_file():
-        raise RelevanceModelError(
-            f"query adapter {setting!r} is neither a committed adapter ({', '.join(query_adapters()) or 'none'}) "
-            "nor an adapter file: train one with `make model` and give the path of its model.safetensors, "
-            "or set $RAG_QUERY_ADAPTER=0")
-    return QueryAdapter(path.parent.name, weights=path)
+        raise RelevanceModelError(error)
+    return path
 
 
 def relevance_models() -> list[str]:
@@ -86,28 +93,13 @@ def open_relevance_model(setting: str) -> "CrossEncoder":
     checkpoint or exported folder of `python -m training` (your own, not checked)."""
     if setting in SPECS:
         return CrossEncoder(setting)
-    path = Path(setting).expanduser()
-    if path.is_dir():
-        path = path / WEIGHTS
-    if not path.is_file():
-        raise RelevanceModelError(
-            f"relevance model {setting!r} is neither a committed model ({', '.join(relevance_models()) or 'none'}) "
-            "nor a weights file: give a committed name or the path of a model.safetensors written by "
-            "`make model`, or set $RAG_RELEVANCE_MODEL=0 to answer without one")
+    path = _weights_file(setting, f"relevance model {setting!r} is neither a committed model "
+                         f"({', '.join(relevance_models()) or 'none'}) nor a weights file: give a committed name or "
+                         "the path of a model.safetensors written by `make model`, or set $RAG_RELEVANCE_MODEL=0 "
+                         "to answer without one")
     info = path.parent / "model.json"
     length = json.loads(info.read_text(encoding="utf-8")).get("max_length", 192) if info.is_file() else 192
-    model = CrossEncoder(path.parent.name, weights=path)
-    model.max_length = int(length)
-    return model
-
-
-def file_sha256(path: Path) -> str:
-    """Streamed sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return CrossEncoder(path.parent.name, weights=path, max_length=int(length))
 
 
 def _checked(path: Path, expected: str | None, what: str) -> Path:
@@ -115,7 +107,7 @@ def _checked(path: Path, expected: str | None, what: str) -> Path:
         raise RelevanceModelError(f"{what} is missing ({path}): restore it with `git checkout -- {path.name}` "
                                   "or rebuild it with `make model`")
     if expected is not None:
-        found = file_sha256(path)
+        found = sha256_of(path)
         if found != expected:
             raise RelevanceModelError(
                 f"{what} ({path}) has sha256 {found[:12]}…, expected {expected[:12]}…: the file is damaged "
@@ -266,14 +258,13 @@ class CrossEncoder:
     (rag.models.light_cross_encoder: no torch); loads on first use, both files' sha256 checked."""
 
     def __init__(self, name: str, batch_size: int = 16, weights: Path | None = None,
-                 expected_sha256: str | None = None) -> None:
+                 expected_sha256: str | None = None, max_length: int = 192) -> None:
+        self.max_length = max_length
         if weights is None:
             s = spec(name)
             if s.kind != "cross-encoder":
                 raise RelevanceModelError(f"{name} is a {s.kind}, not a cross-encoder")
             weights, expected_sha256, self.max_length = MODELS_DIR / name / WEIGHTS, s.sha256, s.max_length
-        else:
-            self.max_length = 192
         self.name, self.batch_size = name, batch_size
         self._weights, self._sha = weights, expected_sha256
         self._model: Any = None
