@@ -5,10 +5,10 @@ order by reciprocal rank fusion. Whether it helps is measured by `rag eval --rer
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Sequence
 
 from rag.answer.extractive import RelevanceScorer
+from rag.answer.rerank_fusion import rerank_head
 from rag.index.context import PassageContext, contextualise
 from rag.index.nodes import Hit
 
@@ -35,13 +35,4 @@ class CrossEncoderReranker:
 
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         """The top `depth` hits in fused order (score = the fused RRF score), then the rest."""
-        head, tail = list(hits[:self.depth]), list(hits[self.depth:])
-        if len(head) < 2:
-            return list(hits)
-        logits = self.scores(query, head)
-        by_model = sorted(range(len(head)), key=lambda i: -logits[i])
-        fused = {i: 1.0 / (self.rrf_k + i + 1) for i in range(len(head))}
-        for rank, i in enumerate(by_model):
-            fused[i] += self.weight / (self.rrf_k + rank + 1)
-        order = sorted(fused, key=lambda i: -fused[i])
-        return [replace(head[i], score=fused[i]) for i in order] + tail
+        return rerank_head(hits, self.depth, lambda head: self.scores(query, head), self.rrf_k, self.weight)

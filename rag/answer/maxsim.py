@@ -9,12 +9,12 @@ wherever search runs. Whether it helps is measured by `rag eval --reranker maxsi
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ingest.sentences import split_sentences
+from rag.answer.rerank_fusion import rerank_head
 from rag.answer.vector_cache import shared_cache
 from rag.index.nodes import Hit
 
@@ -55,13 +55,4 @@ class SentenceMaxSimReranker:
 
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         """The top `depth` hits in fused order (score = the fused RRF score), then the rest."""
-        head, tail = list(hits[:self.depth]), list(hits[self.depth:])
-        if len(head) < 2:
-            return list(hits)
-        sims = self.best_sentence_scores(query, head)
-        by_sim = sorted(range(len(head)), key=lambda i: -sims[i])
-        fused = {i: 1.0 / (self.rrf_k + i + 1) for i in range(len(head))}
-        for rank, i in enumerate(by_sim):
-            fused[i] += 1.0 / (self.rrf_k + rank + 1)
-        order = sorted(fused, key=lambda i: -fused[i])
-        return [replace(head[i], score=fused[i]) for i in order] + tail
+        return rerank_head(hits, self.depth, lambda head: self.best_sentence_scores(query, head), self.rrf_k)
