@@ -112,12 +112,6 @@ def fuse(lists: list[list[Hit]], k: int, rrf_k: int = 60) -> list[Hit]:
     return [first[pid] for pid in order[:k]]
 
 
-def _relevance(lib: "Reader") -> Any:
-    """The collection's relevance model, if it has one (a Reader without the call has none)."""
-    opener = getattr(lib, "relevance_model", None)
-    return opener() if callable(opener) else None
-
-
 def make_answerer(lib: "Reader", answerer: str | Answerer, **options: Any) -> Answerer:
     """The answerer by name (options go to its constructor), or the given object as it is."""
     if not isinstance(answerer, str):
@@ -131,7 +125,7 @@ def make_answerer(lib: "Reader", answerer: str | Answerer, **options: Any) -> An
             raise ValueError(f"{', '.join('--' + s.replace('_', '-') for s in stray)}: only for "
                              "--answerer llm")
         try:
-            extra.setdefault("relevance", _relevance(lib))
+            extra.setdefault("relevance", lib.relevance_model())
             return ExtractiveAnswerer(lib.embedder, documents=lib.document, bm25=lib.bm25,
                                       vector_cache=shared_cache(lib.embedder), **extra)
         except TypeError as exc:
@@ -144,7 +138,7 @@ def make_answerer(lib: "Reader", answerer: str | Answerer, **options: Any) -> An
                        llm_model=options.get("llm_model"))
         return SelectorAnswerer(llm=llm, extractive=ExtractiveAnswerer(
             lib.embedder, documents=lib.document, bm25=lib.bm25, vector_cache=shared_cache(lib.embedder),
-            relevance=_relevance(lib)))
+            relevance=lib.relevance_model()))
     if answerer == "llm":
         if options.get("llm_mode") not in (None, "write"):
             raise ValueError(f"unknown --llm-mode {options['llm_mode']!r}: choose write or select")

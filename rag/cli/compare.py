@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import textwrap
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 if TYPE_CHECKING:  # the parser is built without them: `rag --help` loads no model code
     from rag.answer.compare import Comparison
@@ -46,12 +46,7 @@ def run_compare(lib: "Library", args: argparse.Namespace, out: TextIO | None = N
 
     result = compare(lib, args.topic, args.speaker or [], since=args.since, until=args.until,
                      source=args.source, k=args.k)
-    out = out or sys.stdout
-    if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), file=out)
-    else:
-        print(format_comparison(result), file=out)
-    return 0
+    return _print(result, format_comparison, args.json, out)
 
 
 def run_first(lib: "Library", args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -60,12 +55,7 @@ def run_first(lib: "Library", args: argparse.Namespace, out: TextIO | None = Non
 
     result = first_said(lib, args.phrase, speaker=args.speaker, since=args.since, until=args.until,
                         source=args.source, k=args.k)
-    out = out or sys.stdout
-    if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), file=out)
-    else:
-        print(format_first(result), file=out)
-    return 0
+    return _print(result, format_first, args.json, out)
 
 
 def format_comparison(result: Comparison, width: int = 100) -> str:
@@ -103,3 +93,10 @@ def format_first(result: FirstSaid, width: int = 100) -> str:
     for note in result.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def _print(result: Any, formatted: Callable[[Any], str], as_json: bool, out: TextIO | None) -> int:
+    """The result as JSON (`--json`) or as text; 0."""
+    text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json else formatted(result)
+    print(text, file=out or sys.stdout)
+    return 0

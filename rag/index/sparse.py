@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 
 @dataclass
@@ -31,20 +31,18 @@ class Bm25Encoder:
 
     def encode_documents(self, texts: Sequence[str]) -> tuple[list[list[int]], list[list[float]]]:
         """Indices and values per text, in the shape llama-index's Qdrant store expects."""
-        indices: list[list[int]] = []
-        values: list[list[float]] = []
-        for text in texts:
-            vec = self.model.embed_document(text)
-            indices.append(list(vec.indices))
-            values.append([float(v) for v in vec.values])
-        return indices, values
+        return _lists(self.model.embed_document(text) for text in texts)
 
     def encode_queries(self, texts: Sequence[str]) -> tuple[list[list[int]], list[list[float]]]:
         """Indices and unit values per query text."""
-        indices: list[list[int]] = []
-        values: list[list[float]] = []
-        for text in texts:
-            vec = self.model.embed_query(text)
-            indices.append(list(vec.indices))
-            values.append([float(v) for v in vec.values])
-        return indices, values
+        return _lists(self.model.embed_query(text) for text in texts)
+
+
+def _lists(vectors: Iterable[Any]) -> tuple[list[list[int]], list[list[float]]]:
+    """Sparse vectors as parallel lists of indices and float values."""
+    indices: list[list[int]] = []
+    values: list[list[float]] = []
+    for vec in vectors:
+        indices.append(list(vec.indices))
+        values.append([float(v) for v in vec.values])
+    return indices, values
