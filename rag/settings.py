@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.models.embedding import PRECISIONS
+from rag.models.embedding import MODELS, PRECISIONS
 
 DEFAULT_DATA_DIR = ".rag"
 # collection settings for a cluster: (command-line flag, environment variable)
@@ -111,6 +111,9 @@ class Settings:
                 open_relevance_model(self.relevance_model)  # a wrong name or path is one line now
             except RelevanceModelError as exc:
                 raise ValueError(f"$RAG_RELEVANCE_MODEL: {exc}") from None
+        if self.embed_model not in MODELS:
+            raise ValueError(f"embedding model ($RAG_EMBED_MODEL) must be one of {', '.join(MODELS)}, "
+                             f"not {self.embed_model!r}")
         if self.embed_precision not in PRECISIONS:
             raise ValueError(f"embedding precision ($RAG_EMBED_PRECISION) must be auto, fp32 or "
                              f"bf16, not {self.embed_precision!r}")
@@ -149,7 +152,7 @@ class Settings:
                  **overrides: object) -> "Settings":
         """Settings from arguments, then `RAG_DATA_DIR` / `RAG_QDRANT_URL` / `RAG_QDRANT_API_KEY`
         and, for a collection still to be created, `RAG_QDRANT_SHARDS` / `RAG_QDRANT_REPLICAS` /
-        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_PRECISION`, `RAG_QUERY_ADAPTER` and
+        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_MODEL` (the index model), `RAG_EMBED_PRECISION`, `RAG_QUERY_ADAPTER` and
         `RAG_RELEVANCE_MODEL` (0 for none, a model's name or file; an argument that is not None wins
         over its variable)."""
         resolved_dir = data_dir or os.environ.get("RAG_DATA_DIR") or DEFAULT_DATA_DIR
@@ -161,6 +164,8 @@ class Settings:
         if overrides.get("quantization") is None and os.environ.get("RAG_QUANTIZATION"):
             overrides["quantization"] = os.environ["RAG_QUANTIZATION"].strip()
         overrides = {k: v for k, v in overrides.items() if v is not None or k in _CLUSTER_SETTINGS}
+        if overrides.get("embed_model") is None and os.environ.get("RAG_EMBED_MODEL"):
+            overrides["embed_model"] = os.environ["RAG_EMBED_MODEL"].strip()
         if overrides.get("embed_precision") is None and os.environ.get("RAG_EMBED_PRECISION"):
             overrides["embed_precision"] = os.environ["RAG_EMBED_PRECISION"].strip()
         if overrides.get("index_context") is None and os.environ.get("RAG_INDEX_CONTEXT"):

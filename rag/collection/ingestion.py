@@ -74,7 +74,7 @@ def embedded_nodes(items: Iterable[tuple[Document, Chunk]], embedder: Embedder, 
         header = (fitted_header(passage_context(doc, chunk), chunk.text, embedder.count_tokens,
                                 embedder.max_tokens) if context else "")
         nodes.append(chunk_to_node(doc, chunk, context=header))
-    vectors = embedder.embed([index_text(n) for n in nodes])
+    vectors = embedder.embed_passages([index_text(n) for n in nodes])
     for node, vector in zip(nodes, vectors):
         node.embedding = vector.tolist()
     return nodes

