@@ -30,7 +30,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 TUNING = ROOT / "eval" / "datasets" / "tuning.jsonl"
-FEATURES = ("cos", "lex", "rank", "speaker", "atype", "ent", "foreign", "ce")
+FEATURES = ("cos", "lex", "rank", "speaker", "atype", "ent", "foreign", "ce", "e5")
+E5_TOP = 10
+"""With --e5: the best sentences by today's weights that multilingual-e5-small reads (the others get 0)."""
 
 
 def _gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
@@ -51,7 +53,7 @@ def cmd_collect(args: argparse.Namespace) -> None:
     from rag.library import Library
     from rag.settings import Settings
 
-    items = [json.loads(x) for x in TUNING.read_text().splitlines() if x.strip()][: args.limit or None]
+    items = [json.loads(x) for x in Path(args.questions).read_text().splitlines() if x.strip()][: args.limit or None]
     out = []
     t0 = time.time()
     with Library(Settings(data_dir=Path(args.data_dir), progress=False)) as lib:
@@ -61,6 +63,11 @@ def cmd_collect(args: argparse.Namespace) -> None:
 
             relevance = CrossEncoder(Path(args.ce).parent.name, weights=Path(args.ce))
         answerer = make_answerer(lib, "extractive", relevance=relevance)
+        e5 = None
+        if args.e5:
+            from rag.models.e5 import E5Encoder
+
+            e5 = E5Encoder()
         for i, item in enumerate(items):
             q = item["question"]
             asked = asked_speakers(lib.speaker_index(), q)
@@ -73,8 +80,11 @@ def cmd_collect(args: argparse.Namespace) -> None:
             rows = [{"doc_id": c.doc_id, "start": c.start, "end": c.end, "index": c.index, "turn": c.turn_key,
                      "eligible": c.eligible and c.words >= answerer.min_words,
                      "gold": any(d == c.doc_id and c.start < e and s < c.end for d, s, e in gold),
-                     **{f: getattr(c, {"rank": "rank_feature", "speaker": "speaker_match"}.get(f, f)) for f in FEATURES}}
+                     **{f: getattr(c, {"rank": "rank_feature", "speaker": "speaker_match"}.get(f, f), 0.0)
+                        for f in FEATURES}}
                     for c in cands]
+            if e5 is not None:
+                _add_e5(e5, q, cands, rows)
             out.append({"id": item["id"], "answerable": item["answerable"], "category": item.get("category"),
                         "asked": [a.name for a in asked], "rows": rows, "gold_found": bool(gold)})
             rate = (i + 1) / (time.time() - t0)
@@ -82,6 +92,22 @@ def cmd_collect(args: argparse.Namespace) -> None:
                   file=sys.stderr, end="\r")
     Path(args.out).write_bytes(pickle.dumps(out))
     print(f"\nwrote {args.out}: {len(out)} questions")
+
+
+def _add_e5(e5: Any, question: str, cands: list, rows: list[dict]) -> None:
+    """The `e5` feature: multilingual-e5-small cosine of the question (query) with each of the
+    E5_TOP best eligible sentences by today's weights (passage); 0 for the others."""
+    from rag.answer.extractive import WEIGHTS
+
+    order = sorted((i for i, r in enumerate(rows) if r["eligible"]), key=lambda i: -_score(rows[i], WEIGHTS))[:E5_TOP]
+    for r in rows:
+        r["e5"] = 0.0
+    if not order:
+        return
+    q = e5.queries([question])[0]
+    vectors = e5.passages([cands[i].text for i in order])
+    for i, v in zip(order, vectors):
+        rows[i]["e5"] = float(v @ q)
 
 
 def _score(row: dict, w: dict[str, float]) -> float:
@@ -146,11 +172,24 @@ def cmd_tune(args: argparse.Namespace) -> None:
         print(f"relevance model alone: top-1 gold {top1(items, {'ce': 1.0}):.3f}")
         for score, w in ce_results[:8]:
             print(f"with ce: top-1 gold {score:.3f}  {w}")
+    if any(r.get("e5") for x in items for r in x["rows"]):
+        e5_results = []
+        for e5w, lex, atype in itertools.product([0.5, 1.0, 2.0, 4.0], [0.0, 0.25, 0.5], [0.0, 0.1, 0.2]):
+            w = {"cos": 1.0, "lex": lex, "rank": base.get("rank", 0.1), "speaker": base.get("speaker", 0.3),
+                 "atype": atype, "e5": e5w}
+            e5_results.append((top1(items, w), w))
+        e5_results.sort(key=lambda p: -p[0])
+        print(f"e5 alone: top-1 gold {top1(items, {'e5': 1.0}):.3f}")
+        for score, w in e5_results[:5]:
+            print(f"with e5: top-1 gold {score:.3f}  {w}")
     supports = [("cos", {"cos": 1.0}), ("cos+0.1ent", {"cos": 1.0, "ent": 0.1}),
                 ("cos+0.2lex", {"cos": 1.0, "lex": 0.2}), ("cos+0.1atype", {"cos": 1.0, "atype": 0.1})]
     if has_ce:
         supports += [("ce", {"ce": 1.0}), ("ce+0.5cos", {"ce": 1.0, "cos": 0.5}), ("ce+1cos", {"ce": 1.0, "cos": 1.0}),
                      ("ce+2cos", {"ce": 1.0, "cos": 2.0})]
+    if any(r.get("e5") for x in items for r in x["rows"]):
+        supports += [("e5", {"e5": 1.0}), ("e5+0.5cos", {"e5": 1.0, "cos": 0.5}), ("e5+1cos", {"e5": 1.0, "cos": 1.0}),
+                     ("e5+0.2lex", {"e5": 1.0, "lex": 0.2})]
     for name, sw in supports:
         t, bacc, tnr, fr = balanced(items, sw)
         print(f"support {name}: threshold {t:.3f} balanced accuracy {bacc:.3f} abstained-unanswerable {tnr:.3f} "
@@ -179,7 +218,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--k", type=int, default=20)
     p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--questions", default=str(TUNING),
+                   help="the question set (default: the tuning set; another set only to read a choice made on it)")
     p.add_argument("--ce", help="a cross-encoder checkpoint (python -m training train ce): adds the `ce` feature")
+    p.add_argument("--e5", action="store_true", help="adds the `e5` feature (multilingual-e5-small cosine)")
     p = sub.add_parser("tune")
     p.add_argument("--features", required=True)
     args = parser.parse_args(argv)

@@ -93,14 +93,14 @@ def stock_pipeline(paths: list[Path], work: Path) -> dict[str, float]:
     from llama_index.vector_stores.qdrant import QdrantVectorStore
     from qdrant_client import QdrantClient
 
-    from rag.models.embedding import MODELS
+    from rag.models.embedding import _minilm_path
 
     records = jsonl_records(paths)
     docs = [LIDocument(text=r.get("text") or "", id_=str(r.get("id")),
                        metadata={k: r[k] for k in ("title", "date", "year", "speaker") if r.get(k)})
             for r in records if (r.get("text") or "").strip()]
     t0 = time.perf_counter()
-    embed = HuggingFaceEmbedding(model_name=MODELS["all-MiniLM-L6-v2"][0](), device="cpu")
+    embed = HuggingFaceEmbedding(model_name=_minilm_path(), device="cpu")
     client = QdrantClient(path=str(work / "stock-qdrant"))
     store = QdrantVectorStore(client=client, collection_name="stock")
     load = time.perf_counter() - t0
