@@ -133,12 +133,12 @@ def run_task(task: "EvalTask", opts: RunOptions, lib: "Library | None" = None,
     if lib is not None:
         return _run(lib, task, opts)
     task.data_dir.mkdir(parents=True, exist_ok=True)
-    # the benchmark's own embedded data dir; of the environment only $RAG_INDEX_CONTEXT and
-    # $RAG_EMBED_MODEL apply (to measure passages indexed with and without their context header,
-    # and with either index model)
+    # the benchmark's own embedded data dir; of the environment only $RAG_INDEX_CONTEXT,
+    # $RAG_EMBED_MODEL and $RAG_FUSION apply (to measure passages indexed with and without their
+    # context header, either index model, and either fusion)
     env = Settings.from_env(data_dir=task.data_dir)
     with Library(Settings(data_dir=task.data_dir, progress=opts.progress, index_context=env.index_context,
-                          embed_model=env.embed_model), embedder=embedder) as own:
+                          embed_model=env.embed_model, fusion=env.fusion), embedder=embedder) as own:
         return _run(own, task, opts)
 
 

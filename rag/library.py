@@ -14,10 +14,11 @@ from rag.answer.rerank import Reranker
 from rag.collection.progress import Progress
 from rag.index.backends import SearchIndex, VectorStore, as_vector_store, drop_vector_store, open_index
 from rag.index.filters import SearchFilters
+from rag.index.fusion import sparse_weight, term_coverage
 from rag.index.index_query import IndexQuery, Mode
 from rag.index.nodes import Hit, point_id
 from rag.index.sparse import Bm25Encoder
-from rag.models.embedding import Embedder
+from rag.models.embedding import MINILM, MODELS, Embedder
 from rag.settings import Settings
 from rag.store.lock import BusyError, FileLock, index_lock, writer_lock
 from rag.store.speakers import SpeakerIndex, SpeakerRow
@@ -52,10 +53,10 @@ class Library:
     """
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
-                 reranker: Reranker | None = None, lock_wait: float = 0.0) -> None:
+                 reranker: Reranker | None = None, lock_wait: float = 0.0, rebuild: bool = False) -> None:
+        """`rebuild`: open a collection indexed with another model or context setting, to `reindex`
+        it with these settings (any other use of such a collection is refused)."""
         self.settings = settings or Settings.from_env()
-        self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.embed_batch_size,
-                                             self.settings.embed_precision, self.settings.query_adapter)
         self.bm25 = Bm25Encoder()
         self.lock_wait = lock_wait  # seconds to wait for another process's lock (0: fail at once)
         self.writer_lock: FileLock = writer_lock(self.settings.data_dir)
@@ -63,8 +64,11 @@ class Library:
         self._vectors: VectorStore | None = None
         self.store = Store(self.settings.store_path)
         try:
-            self.store.check_model(self.embedder.name, self.embedder.dimension)
-            self.store.check_index_context(self.settings.index_context)
+            self.embedder = embedder or Embedder(self._index_model(), self.settings.embed_batch_size,
+                                                 self.settings.embed_precision, self.settings.query_adapter)
+            if not rebuild:
+                self.store.check_model(self.embedder.name, self.embedder.dimension)
+                self.store.check_index_context(self.settings.index_context)
             self.index: SearchIndex = self._open_index()
         except BaseException:
             self.store.close()
@@ -72,6 +76,12 @@ class Library:
         self.reranker = reranker
         self._speaker_index: tuple[tuple[int, int], SpeakerIndex] | None = None
         self._relevance: CrossEncoder | None = None
+
+    def _index_model(self) -> str:
+        """The index model the settings name, else the one this collection was indexed with, else
+        the default (a model this version does not know is left to `check_model` to refuse)."""
+        stored = self.store.get_meta("embed_model")
+        return self.settings.embed_model or (stored if stored in MODELS else MINILM)
 
     def relevance_model(self) -> "CrossEncoder | None":
         """The answerer's relevance model (`Settings.relevance_model`), opened on first use; None
@@ -236,6 +246,9 @@ class Library:
             from rag.collection.ingestion import Ingestor
 
             self.store.mark_all_pending()
+            # recorded first: a killed reindex is finished with the model and setting it started with
+            self.store.set_model(self.embedder.name, self.embedder.dimension)
+            self.store.set_meta("index_context", "1" if self.settings.index_context else "0")
             drop_vector_store(self.index, self.settings)
             self._vectors = None
             self.index = (open_index(self.settings, self.embedder.dimension, self.bm25)
@@ -251,8 +264,6 @@ class Library:
                         total += self._reindex_batch(batch, bar)
                         batch = []
                 total += self._reindex_batch(batch, bar)
-            self.store.set_model(self.embedder.name, self.embedder.dimension)
-            self.store.set_meta("index_context", "1" if self.settings.index_context else "0")
             self._optimize_if_due(show)
             return total
 
@@ -354,7 +365,7 @@ class Library:
             # BM25 alone needs no query vector: do not run the model for it
             text=query, dense=None if mode == "bm25" else self.embedder.embed_search_query(query),
             k=fetch + TIE_MARGIN, prefetch_k=max(self.settings.prefetch_limit, fetch + TIE_MARGIN), mode=mode,
-            filters=filters,
+            filters=filters, sparse_weight=self._sparse_weight(query, filters) if mode == "hybrid" else 1.0,
         ))
         # equal scores (RRF gives many) come back in any order: break ties by point id, so that the
         # same query on the same passages always ranks them alike, on either engine
@@ -365,6 +376,16 @@ class Library:
         if use_rerank and self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
+
+    def _sparse_weight(self, query: str, filters: SearchFilters) -> float:
+        """BM25's weight in a hybrid search for `query` (rag.index.fusion): from the term coverage
+        of BM25's best passage under the same filters; 1 with `Settings.fusion` "fixed"."""
+        if self.settings.fusion == "fixed":
+            return 1.0
+        best = self.index.search(IndexQuery(text=query, dense=None, k=1, prefetch_k=1, mode="bm25", filters=filters))
+        if not best:
+            return 1.0
+        return sparse_weight(term_coverage(self.bm25, query, best[0]))
 
     def ask(self, question: str, speaker: str | list[str] | None = None, since: str | None = None,
             until: str | None = None, source: str | list[str] | None = None,

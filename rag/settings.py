@@ -8,6 +8,10 @@ from pathlib import Path
 
 from rag.models.embedding import MODELS, PRECISIONS
 
+FUSIONS = ("adaptive", "fixed")
+"""Hybrid search's BM25 weight: `adaptive` from its best passage's term coverage (rag.index.fusion),
+`fixed` plain RRF with equal weights."""
+
 DEFAULT_DATA_DIR = ".rag"
 # collection settings for a cluster: (command-line flag, environment variable)
 _CLUSTER_SETTINGS = {"shard_number": ("--shards", "RAG_QDRANT_SHARDS"),
@@ -76,7 +80,7 @@ class Settings:
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     collection: str = "statements"
-    embed_model: str = "all-MiniLM-L6-v2"
+    embed_model: str | None = None  # the index model; None: the collection's own (MiniLM for a new one)
     embed_batch_size: int = 16
     embed_precision: str = "auto"
     chunk_target_tokens: int = 180
@@ -91,6 +95,7 @@ class Settings:
     hnsw_ef_construct: int = 100
     optimize_after: int = OPTIMIZE_AFTER
     progress: bool = True
+    fusion: str = "adaptive"  # hybrid search's BM25 weight: from its best passage's term coverage, or "fixed" (rag.index.fusion)
     index_context: bool = True  # embed and count each passage with its context header (rag.index.context)
     query_adapter: str | None = None  # search queries' adapter: a committed name or a file (rag.models.relevance)
     # the extractive answerer's relevance model (cross-encoder): a committed name, a file, or None for none
@@ -111,7 +116,9 @@ class Settings:
                 open_relevance_model(self.relevance_model)  # a wrong name or path is one line now
             except RelevanceModelError as exc:
                 raise ValueError(f"$RAG_RELEVANCE_MODEL: {exc}") from None
-        if self.embed_model not in MODELS:
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion ($RAG_FUSION) must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
+        if self.embed_model is not None and self.embed_model not in MODELS:
             raise ValueError(f"embedding model ($RAG_EMBED_MODEL) must be one of {', '.join(MODELS)}, "
                              f"not {self.embed_model!r}")
         if self.embed_precision not in PRECISIONS:
@@ -152,7 +159,7 @@ class Settings:
                  **overrides: object) -> "Settings":
         """Settings from arguments, then `RAG_DATA_DIR` / `RAG_QDRANT_URL` / `RAG_QDRANT_API_KEY`
         and, for a collection still to be created, `RAG_QDRANT_SHARDS` / `RAG_QDRANT_REPLICAS` /
-        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_MODEL` (the index model), `RAG_EMBED_PRECISION`, `RAG_QUERY_ADAPTER` and
+        `RAG_QDRANT_WRITE_CONSISTENCY` and `RAG_QUANTIZATION`, and `RAG_EMBED_MODEL` (the index model), `RAG_FUSION`, `RAG_EMBED_PRECISION`, `RAG_QUERY_ADAPTER` and
         `RAG_RELEVANCE_MODEL` (0 for none, a model's name or file; an argument that is not None wins
         over its variable)."""
         resolved_dir = data_dir or os.environ.get("RAG_DATA_DIR") or DEFAULT_DATA_DIR
@@ -164,6 +171,8 @@ class Settings:
         if overrides.get("quantization") is None and os.environ.get("RAG_QUANTIZATION"):
             overrides["quantization"] = os.environ["RAG_QUANTIZATION"].strip()
         overrides = {k: v for k, v in overrides.items() if v is not None or k in _CLUSTER_SETTINGS}
+        if overrides.get("fusion") is None and os.environ.get("RAG_FUSION"):
+            overrides["fusion"] = os.environ["RAG_FUSION"].strip()
         if overrides.get("embed_model") is None and os.environ.get("RAG_EMBED_MODEL"):
             overrides["embed_model"] = os.environ["RAG_EMBED_MODEL"].strip()
         if overrides.get("embed_precision") is None and os.environ.get("RAG_EMBED_PRECISION"):

@@ -109,3 +109,32 @@ def test_a_collection_indexed_with_e5_searches_with_e5_and_refuses_minilm(tmp_pa
         assert lib.stats()["model"] == "multilingual-e5-small"
     with pytest.raises(ModelMismatchError, match="indexed with multilingual-e5-small.*rag reindex"):
         Library(Settings(data_dir=data, progress=False), embedder=embedder)
+
+
+def test_a_collection_keeps_its_index_model_and_reindex_switches_it(tmp_path, monkeypatch, cache, capsys):
+    """Without $RAG_EMBED_MODEL a collection is opened with the model it was indexed with;
+    `rag reindex` with the variable set rebuilds it with the other model, and from then on that
+    one is the collection's."""
+    from rag.cli import commands as cli
+    from rag.library import Library
+    from rag.settings import Settings
+
+    monkeypatch.setenv("RAG_CACHE_DIR", str(cache))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Title: Remarks\nDate: 2023-05-17\n\nSERGEY LAVROV: The grain deal expired "
+                                "because its second part was never carried out.\n", encoding="utf-8")
+    data = tmp_path / "data"
+    common = ["--data-dir", str(data)]
+    monkeypatch.delenv("RAG_EMBED_MODEL", raising=False)
+    assert cli.main(["ingest", str(docs), "--quiet", *common]) == 0
+    monkeypatch.setenv("RAG_EMBED_MODEL", "multilingual-e5-small")
+    assert cli.main(["search", "grain", *common]) == 2  # asked for the other model: refused, nothing changed
+    assert "indexed with all-MiniLM-L6-v2" in capsys.readouterr().err
+    assert cli.main(["reindex", "--quiet", *common]) == 0
+    monkeypatch.delenv("RAG_EMBED_MODEL")
+    with Library(Settings.from_env(data_dir=data, progress=False)) as lib:
+        assert lib.embedder.name == "multilingual-e5-small" and lib.stats()["model"] == "multilingual-e5-small"
+        assert lib.search("Why did the Black Sea food corridor end?", k=1, mode="dense")
+    with pytest.raises(Exception, match="indexed with multilingual-e5-small"):
+        Library(Settings(data_dir=data, progress=False, embed_model="all-MiniLM-L6-v2"))

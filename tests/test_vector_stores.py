@@ -127,3 +127,34 @@ def test_reopen_keeps_points(tmp_path):
     again = EdgeVectorStore(tmp_path / "edge", DIM, bm25.encode_documents, bm25.encode_queries)
     assert again.count() == len(rows)
     again.close()
+
+
+def _rrf(rankings: list[tuple[float, list[str]]], k: int = 60) -> list[str]:
+    """Qdrant's weighted RRF: a weight stretches the ranks, 1 / ((rank + 1) / w + k - 1)."""
+    scores: dict[str, float] = {}
+    for weight, ids in rankings:
+        for rank, pid in enumerate(ids):
+            scores[pid] = scores.get(pid, 0.0) + 1.0 / ((rank + 1) / weight + k - 1)
+    return sorted(scores, key=lambda p: -scores[p])
+
+
+def test_a_weighted_hybrid_fuses_as_weighted_rrf_on_both_engines(stores):
+    """BM25's weight (rag.index.fusion; llama-index's alpha is the dense share) reaches both
+    engines: the same ids in the same order, those of a weighted RRF of the two rankings, and
+    another order than equal weights for some query."""
+    edge, server, _ = stores
+    rng = random.Random(5)
+    changed = 0
+    for text in QUERIES:
+        embedding = [rng.gauss(0, 1) for _ in range(DIM)]
+
+        def ask(store, mode, alpha=None, k=10):
+            return store.query(VectorStoreQuery(query_embedding=embedding, query_str=text, similarity_top_k=k,
+                                                sparse_top_k=40, mode=mode, alpha=alpha)).ids
+
+        weighted = ask(edge, VectorStoreQueryMode.HYBRID, alpha=1 / 1.1)
+        assert weighted == ask(server, VectorStoreQueryMode.HYBRID, alpha=1 / 1.1), text
+        dense, sparse = ask(edge, VectorStoreQueryMode.DEFAULT, k=40), ask(edge, VectorStoreQueryMode.SPARSE, k=40)
+        assert weighted == _rrf([(1.0, dense), (0.1, sparse)])[:10], text
+        changed += weighted != ask(edge, VectorStoreQueryMode.HYBRID)
+    assert changed, "a BM25 weight of 0.1 changed no ranking"

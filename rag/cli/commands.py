@@ -298,7 +298,7 @@ def _library(args: argparse.Namespace, quiet: bool) -> "object":
             return RemoteLibrary(server)
     from rag.library import Library
 
-    return Library(settings, lock_wait=args.wait)
+    return Library(settings, lock_wait=args.wait, rebuild=args.command == "reindex")
 
 
 def _ingest(args: argparse.Namespace) -> int:

@@ -120,7 +120,9 @@ class EdgeIndex:
             sparse = q.Query.Nearest(q.SparseVector(indices=idx[0], values=val[0]), using=SPARSE)
         if query.mode == "hybrid":
             request = q.QueryRequest(
-                limit=k, with_payload=True, filter=flt, query=q.Fusion.Rrf(k=self.rrf_k),
+                limit=k, with_payload=True, filter=flt,
+                query=(q.Fusion.Rrf(k=self.rrf_k) if query.sparse_weight == 1.0
+                       else q.Fusion.Rrf(k=self.rrf_k, weights=[1.0, query.sparse_weight])),
                 prefetches=[q.Prefetch(limit=prefetch_k, query=dense, filter=flt),
                             q.Prefetch(limit=prefetch_k, query=sparse, filter=flt)],
             )

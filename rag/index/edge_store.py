@@ -21,7 +21,7 @@ from llama_index.core.vector_stores.types import (
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
 from rag.index.edge_index import EdgeIndex, edge_condition, edge_config
-from rag.index.index_query import IndexQuery, mode_of
+from rag.index.index_query import IndexQuery, mode_of, sparse_weight_of
 from rag.index.nodes import Hit
 
 SparseFn = Callable[[Sequence[str]], tuple[list[list[int]], list[list[float]]]]
@@ -142,7 +142,8 @@ class EdgeVectorStore(BasePydanticVectorStore):
         mode = mode_of(getattr(query.mode, "value", query.mode))
         points = self.edge_index.query_points(IndexQuery(
             text=query.query_str or "", dense=None if mode == "bm25" else list(query.query_embedding or []),
-            k=query.similarity_top_k, prefetch_k=query.sparse_top_k or self.prefetch_limit, mode=mode), flt)
+            k=query.similarity_top_k, prefetch_k=query.sparse_top_k or self.prefetch_limit, mode=mode,
+            sparse_weight=sparse_weight_of(query.alpha)), flt)
         nodes, scores, ids = [], [], []
         for point in points:
             nodes.append(metadata_dict_to_node(point.payload))

@@ -34,12 +34,15 @@ class IndexQuery:
     prefetch_k: int
     mode: Mode = "hybrid"
     filters: SearchFilters | None = None
+    sparse_weight: float = 1.0  # BM25's RRF weight in a hybrid search; the dense one is 1 (rag.index.fusion)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown search mode {self.mode!r}; use one of: {', '.join(MODES)}")
         if self.mode != "bm25" and self.dense is None:
             raise ValueError(f"a {self.mode} search needs a query vector")
+        if not self.sparse_weight > 0:
+            raise ValueError(f"the BM25 weight must be above 0, not {self.sparse_weight}")
 
 
 def to_vector_store_query(query: IndexQuery) -> "VectorStoreQuery":
@@ -49,8 +52,15 @@ def to_vector_store_query(query: IndexQuery) -> "VectorStoreQuery":
     return VectorStoreQuery(
         query_embedding=query.dense, query_str=query.text, similarity_top_k=query.k,
         sparse_top_k=query.prefetch_k, mode=VectorStoreQueryMode(_LLAMA_MODES[query.mode]),
+        # llama-index's alpha is the dense share of a hybrid fusion: 1 / (1 + BM25's weight)
+        alpha=1.0 / (1.0 + query.sparse_weight),
         filters=query.filters.to_metadata_filters() if query.filters else None,
     )
+
+
+def sparse_weight_of(alpha: float | None) -> float:
+    """BM25's RRF weight from a llama-index query's `alpha` (the dense share; None: equal weights)."""
+    return 1.0 if alpha is None else round((1.0 - alpha) / alpha, 6)
 
 
 def mode_of(llama_mode: str) -> Mode:

@@ -14,7 +14,7 @@ from llama_index.vector_stores.qdrant import QdrantVectorStore
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
-from rag.index.index_query import IndexQuery, to_vector_store_query
+from rag.index.index_query import IndexQuery, sparse_weight_of, to_vector_store_query
 from rag.index.layout import DENSE, PAYLOAD_INDEXES, SPARSE
 from rag.index.nodes import Hit
 from rag.settings import CollectionSettingsWarning
@@ -126,6 +126,7 @@ class ServerVectorStore(QdrantVectorStore):
                 limit=query.similarity_top_k, with_payload=True)
             return self.parse_to_query_result(response.points)
         prefetch_k = max(query.sparse_top_k or self._prefetch_limit, query.similarity_top_k)
+        weight = sparse_weight_of(query.alpha)
         response = self._client.query_points(
             collection_name=self.collection_name,
             prefetch=[
@@ -134,7 +135,8 @@ class ServerVectorStore(QdrantVectorStore):
                 rest.Prefetch(query=rest.SparseVector(indices=idx[0], values=val[0]), using=SPARSE,
                               limit=prefetch_k, filter=flt),
             ],
-            query=rest.RrfQuery(rrf=rest.Rrf(k=self._rrf_k)),
+            query=rest.RrfQuery(rrf=rest.Rrf(k=self._rrf_k) if weight == 1.0
+                                else rest.Rrf(k=self._rrf_k, weights=[1.0, weight])),
             query_filter=flt,
             limit=query.similarity_top_k,
             with_payload=True,

@@ -110,7 +110,8 @@ class Store:
         if stored != name or int(dim or 0) != dimension:
             raise ModelMismatchError(
                 f"{self.path.parent} was indexed with {stored} ({dim}-d), not {name} ({dimension}-d): "
-                f"run `rag reindex --data-dir {self.path.parent}` to rebuild the vectors with {name}"
+                f"run `rag reindex --data-dir {self.path.parent}` to rebuild the vectors with {name} "
+                f"(or leave $RAG_EMBED_MODEL unset to use the collection's own)"
             )
 
     def check_index_context(self, context: bool) -> None:
