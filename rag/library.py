@@ -365,7 +365,7 @@ class Library:
             # BM25 alone needs no query vector: do not run the model for it
             text=query, dense=None if mode == "bm25" else self.embedder.embed_search_query(query),
             k=fetch + TIE_MARGIN, prefetch_k=max(self.settings.prefetch_limit, fetch + TIE_MARGIN), mode=mode,
-            filters=filters, sparse_weight=self._sparse_weight(query, filters) if mode == "hybrid" else 1.0,
+            filters=filters, sparse_weight=self.fusion_weight(query, filters) if mode == "hybrid" else 1.0,
         ))
         # equal scores (RRF gives many) come back in any order: break ties by point id, so that the
         # same query on the same passages always ranks them alike, on either engine
@@ -377,12 +377,13 @@ class Library:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
 
-    def _sparse_weight(self, query: str, filters: SearchFilters) -> float:
+    def fusion_weight(self, query: str, filters: SearchFilters | None = None) -> float:
         """BM25's weight in a hybrid search for `query` (rag.index.fusion): from the term coverage
         of BM25's best passage under the same filters; 1 with `Settings.fusion` "fixed"."""
         if self.settings.fusion == "fixed":
             return 1.0
-        best = self.index.search(IndexQuery(text=query, dense=None, k=1, prefetch_k=1, mode="bm25", filters=filters))
+        best = self.index.search(IndexQuery(text=query, dense=None, k=1, prefetch_k=1, mode="bm25",
+                                            filters=filters or SearchFilters()))
         if not best:
             return 1.0
         return sparse_weight(term_coverage(self.bm25, query, best[0]))

@@ -67,10 +67,12 @@ def _llama_path(lib: Library, query: str, mode: str, k: int, filters: SearchFilt
     """Search as Library.search did before the split: a VectorStoreQuery with the torch query vector
     through the llama-index store, hits read back from its nodes."""
     vector = None if mode == "bm25" else lib.embedder.embed([query])[0].tolist()
+    # the same BM25 weight as the direct path's adaptive fusion, as llama-index's alpha (dense share)
+    alpha = 1.0 / (1.0 + lib.fusion_weight(query, filters)) if mode == "hybrid" else None
     result = lib.vectors.query(VectorStoreQuery(
         query_embedding=vector, query_str=query, similarity_top_k=k,
         sparse_top_k=max(lib.settings.prefetch_limit, k), mode=LLAMA_MODES[mode],
-        filters=filters.to_metadata_filters()))
+        filters=filters.to_metadata_filters(), alpha=alpha))
     return [Hit.from_node(n, s) for n, s in zip(result.nodes or [], result.similarities or [])]
 
 
