@@ -504,15 +504,15 @@ class ExtractiveAnswerer:
         return contextualise(body, ctx)
 
     def _lexical(self, question: str, cands: list[Candidate]) -> None:
-        model = self.bm25.model
+        bm25 = self.bm25
         if self._noise is None:
-            self._noise = set(model.embed_document(" ".join(QUESTION_NOISE)).indices)
+            self._noise = bm25.document_terms(" ".join(QUESTION_NOISE))
         names = " ".join(n for c in cands for n in [c.speaker] if n and n.lower() in question.lower())
-        named_tokens = set(model.embed_document(names).indices) if names else set()
+        named_tokens = bm25.document_terms(names) if names else set()
         for name in mentioned_speakers(question, sorted({c.speaker for c in cands if c.speaker})):
-            named_tokens |= set(model.embed_document(name).indices)
-        terms = set(model.embed_query(question).indices) - self._noise - named_tokens
-        token_sets = [set(model.embed_document(c.text).indices) for c in cands]
+            named_tokens |= bm25.document_terms(name)
+        terms = bm25.query_terms(question) - self._noise - named_tokens
+        token_sets = [bm25.document_terms(c.text) for c in cands]
         if not terms:
             return
         n = len(cands)

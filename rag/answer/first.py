@@ -256,8 +256,7 @@ def near_matches(lib: "Reader", phrase: str, scope: Scope, passages: int = NEAR_
     the phrase's terms a sentence holds, then its passage's rank), as the extractive answerer does."""
     hits = lib.search(phrase, k=passages, mode="hybrid", speaker=scope.speakers, since=scope.since,
                       until=scope.until, source=scope.sources)
-    model = lib.bm25.model
-    terms = set(model.embed_query(phrase).indices)
+    terms = lib.bm25.query_terms(phrase)
     phrase_words = len(phrase.split())
     likely: dict[tuple[str, int, int], float] = {}
     docs: dict[str, Document] = {}
@@ -268,7 +267,7 @@ def near_matches(lib: "Reader", phrase: str, scope: Scope, passages: int = NEAR_
         docs[doc.doc_id] = doc
         for s, e in _capped(doc.text, split_sentences(doc.text, hit.char_start, hit.char_end)):
             if (doc.doc_id, s, e) not in likely:
-                tokens = set(model.embed_document(doc.text[s:e]).indices)
+                tokens = lib.bm25.document_terms(doc.text[s:e])
                 lex = len(terms & tokens) / len(terms) if terms else 0.0
                 likely[(doc.doc_id, s, e)] = lex + 0.5 * (1.0 - rank / len(hits))
     units: dict[tuple[str, int, int], list[tuple[int, int]]] = {}

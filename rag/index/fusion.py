@@ -26,10 +26,10 @@ MIN_WEIGHT = 0.01
 def term_coverage(bm25: "Bm25Encoder", query: str, hit: "Hit") -> float:
     """Share of the query's BM25 terms (stemmed, stopwords out) in the hit's passage with the
     speaker, role and title its context header gives BM25; 0 for a query of no terms."""
-    terms = set(bm25.query_terms(query))
+    terms = bm25.query_terms(query)
     if not terms:
         return 0.0
-    held = set(bm25.document_terms(" ".join(p for p in (hit.text, hit.speaker, hit.role, hit.title) if p)))
+    held = bm25.document_terms(" ".join(p for p in (hit.text, hit.speaker, hit.role, hit.title) if p))
     return len(terms & held) / len(terms)
 
 

@@ -37,13 +37,13 @@ class Bm25Encoder:
         """Indices and unit values per query text."""
         return _lists(self.model.embed_query(text) for text in texts)
 
-    def query_terms(self, text: str) -> list[int]:
+    def query_terms(self, text: str) -> set[int]:
         """The term ids of a query (stemmed, stopwords removed)."""
-        return list(self.model.embed_query(text).indices)
+        return set(self.model.embed_query(text).indices)
 
-    def document_terms(self, text: str) -> list[int]:
+    def document_terms(self, text: str) -> set[int]:
         """The term ids of a document text (as `encode_documents` counts them)."""
-        return list(self.model.embed_document(text).indices)
+        return set(self.model.embed_document(text).indices)
 
 
 def _lists(vectors: Iterable[Any]) -> tuple[list[list[int]], list[list[float]]]:
