@@ -18,7 +18,7 @@ from rag.index.fusion import sparse_weight, term_coverage
 from rag.index.index_query import IndexQuery, Mode
 from rag.index.nodes import Hit, point_id
 from rag.index.sparse import Bm25Encoder
-from rag.models.embedding import MINILM, MODELS, Embedder
+from rag.models.embedding import MINILM, Embedder, is_index_model
 from rag.settings import Settings
 from rag.store.lock import BusyError, FileLock, index_lock, writer_lock
 from rag.store.speakers import SpeakerIndex, SpeakerRow
@@ -81,7 +81,7 @@ class Library:
         """The index model the settings name, else the one this collection was indexed with, else
         the default (a model this version does not know is left to `check_model` to refuse)."""
         stored = self.store.get_meta("embed_model")
-        return self.settings.embed_model or (stored if stored in MODELS else MINILM)
+        return self.settings.embed_model or (stored if stored and is_index_model(stored) else MINILM)
 
     def relevance_model(self) -> "CrossEncoder | None":
         """The answerer's relevance model (`Settings.relevance_model`), opened on first use; None

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.models.embedding import MODELS, PRECISIONS
+from rag.models.embedding import MODELS, PRECISIONS, is_index_model
 
 FUSIONS = ("adaptive", "fixed")
 """Hybrid search's BM25 weight: `adaptive` from its best passage's term coverage (rag.index.fusion),
@@ -118,9 +118,13 @@ class Settings:
                 raise ValueError(f"$RAG_RELEVANCE_MODEL: {exc}") from None
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion ($RAG_FUSION) must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
-        if self.embed_model is not None and self.embed_model not in MODELS:
-            raise ValueError(f"embedding model ($RAG_EMBED_MODEL) must be one of {', '.join(MODELS)}, "
-                             f"not {self.embed_model!r}")
+        if self.embed_model is not None and not is_index_model(self.embed_model):
+            raise ValueError(f"embedding model ($RAG_EMBED_MODEL) must be one of {', '.join(MODELS)} or a "
+                             f"fine-tuned bi-encoder (a committed name or a .safetensors file), not {self.embed_model!r}")
+        if self.embed_model is not None and self.embed_model.endswith(".safetensors") and not Path(
+                self.embed_model).expanduser().is_file():
+            raise ValueError(f"embedding model ($RAG_EMBED_MODEL): no weights file {self.embed_model}: give the "
+                             "path of a checkpoint written by `python -m training train bi`, or a committed name")
         if self.embed_precision not in PRECISIONS:
             raise ValueError(f"embedding precision ($RAG_EMBED_PRECISION) must be auto, fp32 or "
                              f"bf16, not {self.embed_precision!r}")

@@ -83,7 +83,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from training.biencoder import train_biencoder
 
         train_biencoder(train, train_passages, run_dir, steps=args.steps, batch_size=args.batch_size,
-                        lr=args.lr, seed=args.seed, log=log)
+                        lr=args.lr, seed=args.seed, frozen_layers=args.frozen_layers, log=log)
     else:
         from training.crossencoder import train_crossencoder
 
@@ -216,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--bank", type=int, default=1_000_000, help="query: use at most this many bank passages")
     p.add_argument("--max-length", type=int, default=192, help="ce: tokens of question + passage read")
+    p.add_argument("--frozen-layers", type=int, default=0,
+                   help="bi: leave the embeddings and this many lower encoder layers untrained (faster steps)")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("embed", help="MiniLM vectors of the held-out passages and the training bank")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)

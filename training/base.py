@@ -26,13 +26,26 @@ def is_frozen(name: str) -> bool:
     return any(name == f or name.endswith("." + f) for f in FROZEN)
 
 
-def trainable_optimizer(model: "object", lr: float, weight_decay: float = 0.01) -> "object":
-    """AdamW over every parameter of `model` except the frozen ones, which get requires_grad=False."""
+def in_lower_layers(name: str, layers: int) -> bool:
+    """True for an embedding parameter or one of BERT's first `layers` encoder layers (0: none)."""
+    if layers <= 0:
+        return False
+    if name.startswith("embeddings.") or ".embeddings." in name:
+        return True
+    return any(f"encoder.layer.{i}." in name for i in range(layers))
+
+
+def trainable_optimizer(model: "object", lr: float, weight_decay: float = 0.01,
+                        frozen_layers: int = 0) -> "object":
+    """AdamW over every parameter of `model` except the frozen ones (and, with `frozen_layers`,
+    the embeddings and the first encoder layers: backward then stops above them, which is what
+    makes a step cheaper on CPU), which get requires_grad=False. Checkpoints still hold every
+    parameter but the word embeddings, so loading is the same either way."""
     import torch
 
     params = []
     for name, param in model.named_parameters():  # type: ignore[attr-defined]
-        param.requires_grad = not is_frozen(name)
+        param.requires_grad = not is_frozen(name) and not in_lower_layers(name, frozen_layers)
         if param.requires_grad:
             params.append(param)
     return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)

@@ -32,8 +32,10 @@ def lr_at(step: int, steps: int, lr: float, warmup: float = 0.1) -> float:
 
 def train_biencoder(examples: list[Example], passages: dict[str, Passage], out: Path, *, steps: int,
                     batch_size: int = 32, lr: float = 3e-5, seed: int = 13,
-                    checkpoint_every: int = 200, log: Callable[[str], None] = print) -> Path:
-    """Train for `steps` batches; checkpoints (trainable weights only, fp32) go to `out`."""
+                    checkpoint_every: int = 100, frozen_layers: int = 0,
+                    log: Callable[[str], None] = print) -> Path:
+    """Train for `steps` batches (the embeddings and the first `frozen_layers` encoder layers
+    left as they are); checkpoints (every weight but the word embeddings, fp32) go to `out`."""
     import torch
     import torch.nn.functional as F
     from safetensors.torch import save_file
@@ -42,7 +44,7 @@ def train_biencoder(examples: list[Example], passages: dict[str, Passage], out: 
     torch.manual_seed(seed)
     model = load_base_biencoder()
     bert = model[0].auto_model
-    opt = trainable_optimizer(bert, lr)
+    opt = trainable_optimizer(bert, lr, frozen_layers=frozen_layers)
     model.train()
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

