@@ -3,7 +3,7 @@ theirs answers it before showing anyone else's."""
 
 from __future__ import annotations
 
-from rag.answer.named_speaker import asked_speakers, named_people
+from rag.answer.named_speaker import asked_speakers, named_people, unknown_person
 from rag.store.speakers import SpeakerIndex, SpeakerRow
 
 
@@ -55,3 +55,36 @@ def test_nothing_of_theirs_is_said_first(sample_library) -> None:
     assert all(index.canonical(c.speaker) != "Bill Clinton" for c in answer.citations)
     for c in answer.citations:
         assert sample_library.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
+
+
+def test_a_person_the_collection_does_not_know() -> None:
+    index = _index()
+    assert unknown_person(index, "What did Sergey Aleinik say about the security concept?") == "Sergey Aleinik"
+    assert unknown_person(index, "What is Xi Jinping's view of the Belt and Road?") == "Xi Jinping"
+    assert unknown_person(index, "Why, according to Scott Morrison, was the deal cancelled?") == "Scott Morrison"
+    assert unknown_person(index, "What has Jacinda Ardern said about gun laws?") == "Jacinda Ardern"
+    assert unknown_person(index, "Summarize Kirsty Williams' opinion on teacher training.") == "Kirsty Williams"
+    known = SpeakerIndex([SpeakerRow(speaker="Kirsty Williams", roles="Minister", passages=30, documents=1,
+                                     first="2019-01-01", last="2019-01-01")])
+    question = "What was Kirsty Williams' opinion of the decision not to accredit the university?"
+    assert [i.name for i in asked_speakers(known, question)] == ["Kirsty Williams"]
+    assert unknown_person(known, question) is None
+    # a known person, no one in particular, a name that is not the one speaking, not a person
+    for question in ("What did Sergey Lavrov say about the OSCE?", "What did Putin say about Arkady Babchenko?",
+                     "What did the Prime Minister say Belinda Neal had agreed to do?",
+                     "How did the president react to the killing of Arkady Babchenko?",
+                     "What did the White House say about trade?", "What did the European Union say about gas?",
+                     "What did Foreign Minister Lavrov say about Kyiv?", "How many fought in the Middle East, "
+                     "according to the minister?", "What did New Zealand say about the treaty?",
+                     "What did the Security Council say?", "What did Australia's Prime Minister say?",
+                     "Why would OMV leave Nord Stream 2, according to Austria's president?"):
+        assert unknown_person(index, question) is None, question
+
+
+def test_an_unknown_person_is_said_first_and_nobody_else_is_quoted_as_answering(sample_library) -> None:
+    answer = sample_library.ask("What did Sergey Aleinik say about the Union State security concept?")
+    assert answer.abstained
+    assert answer.text.startswith("No statement by Sergey Aleinik was found: nobody of that name speaks")
+    for c in answer.citations:  # the closest statements of others, verified, under their own names
+        assert sample_library.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
+        assert "Aleinik" not in (c.speaker or "")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answer.answers import Answer, Answerer
 from rag.answer.citations import verify_answer
 from rag.answer.extractive import ExtractiveAnswerer, mentioned_speakers
-from rag.answer.named_speaker import asked_speakers
+from rag.answer.named_speaker import asked_speakers, unknown_person
 from rag.answer.vector_cache import shared_cache
 from rag.index.nodes import Hit
 
@@ -44,6 +44,9 @@ def ask(lib: "Reader", question: str, speaker: str | list[str] | None = None, si
     asked = asked_speakers(lib.speaker_index(), question) if speaker_hint and not speaker else []
     if asked:
         return _ask_named(lib, impl, question, asked, k_passages, since=since, until=until, source=source)
+    stranger = unknown_person(lib.speaker_index(), question) if speaker_hint and not speaker else None
+    if stranger:
+        return _ask_stranger(lib, impl, question, stranger, k_passages, since=since, until=until, source=source)
     hits = retrieve(lib, question, k_passages, speaker=speaker, since=since, until=until, source=source,
                     speaker_hint=speaker_hint)
     return _answer(lib, impl, question, hits)
@@ -82,6 +85,25 @@ def _ask_named(lib: "Reader", impl: Answerer, question: str, asked: list[Identit
     else:
         closest.text = missing
         closest.passages = (own.passages if own is not None and own.passages else others[:5])
+    return closest
+
+
+def _ask_stranger(lib: "Reader", impl: Answerer, question: str, name: str, k: int,
+                  since: str | None, until: str | None, source: str | list[str] | None) -> Answer:
+    """A question asking for the words of someone nobody in the collection is ("What did Sergey
+    Aleinik say ...?"): the answer says so first and shows the closest statements of others,
+    marked as not theirs (abstained), rather than quoting someone else as if it answered."""
+    closest = _answer(lib, impl, question, retrieve(lib, question, k, since=since, until=until, source=source,
+                                                    speaker_hint=False))
+    closest.abstained = True
+    closest.notes = [f"nobody named {name} speaks in the collection", *closest.notes]
+    missing = f"No statement by {name} was found: nobody of that name speaks in the collection."
+    if closest.citations:
+        lead, _, rest = closest.text.partition("\n")
+        body = rest if lead.startswith("In the speakers' own words") else closest.text
+        closest.text = f"{missing} Closest, by others:\n{body}"
+    else:
+        closest.text = missing
     return closest
 
 

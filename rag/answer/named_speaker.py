@@ -45,7 +45,7 @@ def named_people(index: SpeakerIndex, question: str) -> list[tuple[int, Identity
     words: list[tuple[int, str]] = []
     for m in CAPITALISED.finditer(question):
         for w in re.finditer(r"[\w'’-]+", m.group(0)):
-            token = re.sub(r"['’]s$", "", fold(w.group(0)))
+            token = re.sub(r"['’]s?$", "", fold(w.group(0)))  # "Lavrov's", "Kirsty Williams'"
             if token not in NOT_NAMES and len(token) >= 3:
                 words.append((m.start() + w.start(), token))
     if not words:
@@ -56,7 +56,7 @@ def named_people(index: SpeakerIndex, question: str) -> list[tuple[int, Identity
     for ident in index.identities:
         if ident.kind != "person":
             continue
-        full = [n for n in _full_names(ident) if f" {n} " in folded or f" {n}'s " in folded]
+        full = [n for n in _full_names(ident) if f" {n} " in folded or f" {n}'s " in folded or f" {n}' " in folded]
         hit = full or (_surnames(ident) & tokens)
         if not hit:
             continue
@@ -95,3 +95,45 @@ def asked_speakers(index: SpeakerIndex, question: str) -> list[Identity]:
     if chosen is None:
         return []
     return [ident for pos, ident in people if pos == chosen]
+
+
+NAME_RUN = re.compile(r"[A-Z][a-z][\w'’-]*(?:\s+[A-Z][a-z][\w'’-]*)+")
+ORGANISATION_WORDS = frozenset("""ministry ministries council union house committee department office government
+    party bank nations states republic federation parliament assembly agency commission service court organisation
+    organization forum group summit kremlin embassy cabinet senate congress army forces times post news daily
+    institute university association alliance treaty fund club league centre center administration north south east
+    west middle central stream pipeline sea ocean island islands""".split())
+REQUESTS = frozenset("summarize summarise describe explain list outline give name tell discuss compare".split())
+"""Words that open a request ("Summarize Kirsty Williams' opinion ..."), never part of a name."""
+SUBJECT_GAP = re.compile(r"^(?:['’]s)?\s*(?:\w+\s+)?$")
+"""Between a name and its verb of saying: "'s" ("Aleinik's view") and at most one word ("has said")."""
+
+
+def unknown_person(index: SpeakerIndex, question: str) -> str | None:
+    """The name of a person whose own words the question asks for ("What did Sergey Aleinik say
+    ...", "according to Xi Jinping") and whom the collection does not know: two or three capitalised
+    words, none a title, country, demonym or organisation word, right before a verb of saying (or
+    right after "according to"), and no collection identity by that full name or surname. None
+    when the question names a known person or no such name."""
+    if named_people(index, question):
+        return None
+    from rag.answer.entities import find_entities
+
+    for verb in SAYING.finditer(question):
+        after = verb.group(0).lower() == "according to"
+        for m in NAME_RUN.finditer(question):
+            if (m.start() < verb.end()) if after else (m.end() > verb.start()):
+                continue
+            gap = question[verb.end():m.start()] if after else question[m.end():verb.start()]
+            if not (gap.strip() == "" if after else SUBJECT_GAP.match(gap)):
+                continue
+            words = [re.sub(r"['’]s?$", "", w) for w in m.group(0).split()]
+            while words and (fold(words[0]) in NOT_NAMES or fold(words[0]) in REQUESTS):
+                words = words[1:]
+            if not 2 <= len(words) <= 3 or any(fold(w) in NOT_NAMES | ORGANISATION_WORDS for w in words):
+                continue
+            name = " ".join(words)
+            if find_entities(name):
+                continue
+            return name
+    return None
