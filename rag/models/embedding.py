@@ -225,7 +225,8 @@ class Embedder:
         if self.name == E5_SMALL:
             return self.e5.passages(texts)
         if self.name != MINILM:
-            return self.tuned.passages(texts, self.batch_size)
+            with _threads(1 if len(texts) <= SMALL_CALL else None):
+                return self.tuned.passages(texts, self.batch_size)
         return self.embed(texts)
 
     def embed_search_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -20,8 +20,6 @@ from rag.models.relevance import (
 )
 
 DIMENSION = 384
-SMALL_CALL = 4
-"""Calls with at most this many texts run on one torch thread (as the MiniLM passages do)."""
 
 
 def bi_encoders() -> list[str]:
@@ -75,20 +73,11 @@ class TunedEncoder:
         return self._queries
 
     def passages(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
-        """Index vectors of passages (float32, one row per text)."""
+        """Index vectors of passages (float32, one row per text; the caller sets torch's threads)."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
-        import torch
-
-        model = self._passage_model()
-        before = torch.get_num_threads()
-        if len(texts) <= SMALL_CALL:
-            torch.set_num_threads(1)
-        try:
-            out = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=False,
-                               convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
-        finally:
-            torch.set_num_threads(before)
+        out = self._passage_model().encode(list(texts), batch_size=batch_size, normalize_embeddings=False,
+                                           convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
 
