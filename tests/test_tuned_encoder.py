@@ -95,3 +95,25 @@ def test_a_collection_indexed_with_it_searches_with_it(tmp_path, changed_file, e
         Library(Settings(data_dir=data, progress=False, embed_model="all-MiniLM-L6-v2"), embedder=embedder)
     with Library(Settings(data_dir=data, progress=False)) as lib:  # no setting: the collection's own model
         assert lib.embedder.name == str(changed_file)
+
+
+def test_the_trainer_leaves_the_frozen_lower_layers_as_they_are():
+    """`python -m training train bi --frozen-layers 3`: one optimiser step moves the upper layers only."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from rag.models.relevance import base_path
+    from training.base import trainable_optimizer
+
+    model = SentenceTransformer(str(base_path()), device="cpu", local_files_only=True)
+    bert = model[0].auto_model
+    before = {k: v.detach().clone() for k, v in bert.state_dict().items()}
+    opt = trainable_optimizer(bert, 1e-3, frozen_layers=3)
+    features = model.tokenize(TEXTS)
+    model(features)["sentence_embedding"].sum().backward()
+    opt.step()
+    after = bert.state_dict()
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    assert moved and all(k.startswith(("encoder.layer.3.", "encoder.layer.4.", "encoder.layer.5.", "pooler."))
+                         for k in moved), sorted(moved)[:5]
+    assert any(k.startswith("encoder.layer.3.") for k in moved)
