@@ -3,7 +3,7 @@ theirs answers it before showing anyone else's."""
 
 from __future__ import annotations
 
-from rag.answer.named_speaker import asked_speakers, named_people, unknown_person
+from rag.answer.named_speaker import asked_for, asked_speakers, named_people, unknown_person
 from rag.store.speakers import SpeakerIndex, SpeakerRow
 
 
@@ -69,6 +69,10 @@ def test_a_person_the_collection_does_not_know() -> None:
     question = "What was Kirsty Williams' opinion of the decision not to accredit the university?"
     assert [i.name for i in asked_speakers(known, question)] == ["Kirsty Williams"]
     assert unknown_person(known, question) is None
+    # `ask` takes both from one call, the people named once
+    assert [i.name for i in asked_for(known, question)[0]] == ["Kirsty Williams"] and asked_for(known, question)[1] is None
+    assert asked_for(index, "What did Sergey Aleinik say about it?") == ([], "Sergey Aleinik")
+    assert asked_for(index, "When did Putin meet Lukashenko?") == ([], None)
     # a known person, no one in particular, a name that is not the one speaking, not a person
     for question in ("What did Sergey Lavrov say about the OSCE?", "What did Putin say about Arkady Babchenko?",
                      "What did the Prime Minister say Belinda Neal had agreed to do?",

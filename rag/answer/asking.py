@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answer.answers import Answer, Answerer
 from rag.answer.citations import verify_answer
 from rag.answer.extractive import ExtractiveAnswerer, mentioned_speakers
-from rag.answer.named_speaker import asked_speakers, unknown_person
+from rag.answer.named_speaker import asked_for
 from rag.answer.vector_cache import shared_cache
 from rag.index.nodes import Hit
 
@@ -41,10 +41,9 @@ def ask(lib: "Reader", question: str, speaker: str | list[str] | None = None, si
     if k_passages < 1:
         raise ValueError("k_passages must be at least 1")
     impl = make_answerer(lib, answerer, **options)
-    asked = asked_speakers(lib.speaker_index(), question) if speaker_hint and not speaker else []
+    asked, stranger = asked_for(lib.speaker_index(), question) if speaker_hint and not speaker else ([], None)
     if asked:
         return _ask_named(lib, impl, question, asked, k_passages, since=since, until=until, source=source)
-    stranger = unknown_person(lib.speaker_index(), question) if speaker_hint and not speaker else None
     if stranger:
         return _ask_stranger(lib, impl, question, stranger, k_passages, since=since, until=until, source=source)
     hits = retrieve(lib, question, k_passages, speaker=speaker, since=since, until=until, source=source,
@@ -73,18 +72,25 @@ def _ask_named(lib: "Reader", impl: Answerer, question: str, asked: list[Identit
     if own is not None and not own.abstained:
         return own
     others = lib.search(question, k=k, since=since, until=until, source=source)
-    closest = _answer(lib, impl, question, others)
-    missing = f"No statement by {who} on this was found."
+    closest = _not_theirs(_answer(lib, impl, question, others), f"No statement by {who} on this was found.",
+                          f"nothing {who} said in the collection answers the question"
+                          + ("" if theirs else f" (no passage of {who} matches the filters)"))
+    if not closest.citations:
+        closest.passages = (own.passages if own is not None and own.passages else others[:5])
+    return closest
+
+
+def _not_theirs(closest: Answer, missing: str, note: str) -> Answer:
+    """`closest` (others' words) as the answer to a question asking for someone's own words: it
+    says `missing` first, then "Closest, by others:" and the quotes; abstained, `note` first."""
     closest.abstained = True
-    closest.notes = [f"nothing {who} said in the collection answers the question"
-                     + ("" if theirs else f" (no passage of {who} matches the filters)"), *closest.notes]
+    closest.notes = [note, *closest.notes]
     if closest.citations:
         lead, _, rest = closest.text.partition("\n")
         body = rest if lead.startswith("In the speakers' own words") else closest.text
         closest.text = f"{missing} Closest, by others:\n{body}"
     else:
         closest.text = missing
-        closest.passages = (own.passages if own is not None and own.passages else others[:5])
     return closest
 
 
@@ -93,18 +99,10 @@ def _ask_stranger(lib: "Reader", impl: Answerer, question: str, name: str, k: in
     """A question asking for the words of someone nobody in the collection is ("What did Sergey
     Aleinik say ...?"): the answer says so first and shows the closest statements of others,
     marked as not theirs (abstained), rather than quoting someone else as if it answered."""
-    closest = _answer(lib, impl, question, retrieve(lib, question, k, since=since, until=until, source=source,
-                                                    speaker_hint=False))
-    closest.abstained = True
-    closest.notes = [f"nobody named {name} speaks in the collection", *closest.notes]
-    missing = f"No statement by {name} was found: nobody of that name speaks in the collection."
-    if closest.citations:
-        lead, _, rest = closest.text.partition("\n")
-        body = rest if lead.startswith("In the speakers' own words") else closest.text
-        closest.text = f"{missing} Closest, by others:\n{body}"
-    else:
-        closest.text = missing
-    return closest
+    hits = retrieve(lib, question, k, since=since, until=until, source=source, speaker_hint=False)
+    return _not_theirs(_answer(lib, impl, question, hits),
+                       f"No statement by {name} was found: nobody of that name speaks in the collection.",
+                       f"nobody named {name} speaks in the collection")
 
 
 def retrieve(lib: "Reader", question: str, k: int, speaker: str | list[str] | None = None,

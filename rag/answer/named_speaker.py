@@ -76,7 +76,11 @@ def asked_speakers(index: SpeakerIndex, question: str) -> list[Identity]:
     """The people whose own words the question asks for: the first person named before a verb of
     saying ("What did Putin say ...", "Putin's view of ...") or right after "according to"; empty
     when the question asks for no one's words ("What did the White House say about Putin?")."""
-    people = named_people(index, question)
+    return _asked_among(named_people(index, question), question)
+
+
+def _asked_among(people: list[tuple[int, Identity]], question: str) -> list[Identity]:
+    """`asked_speakers` over the collection's people the question names (`named_people`)."""
     if not people:
         return []
     verb = SAYING.search(question)
@@ -115,8 +119,21 @@ def unknown_person(index: SpeakerIndex, question: str) -> str | None:
     words, none a title, country, demonym or organisation word, right before a verb of saying (or
     right after "according to"), and no collection identity by that full name or surname. None
     when the question names a known person or no such name."""
-    if named_people(index, question):
-        return None
+    return None if named_people(index, question) else _unknown_name(question)
+
+
+def asked_for(index: SpeakerIndex, question: str) -> tuple[list[Identity], str | None]:
+    """Whose own words the question asks for, the collection's people named once: the identities
+    (`asked_speakers`), or else the name of a person the collection does not know
+    (`unknown_person`), or neither ([], None)."""
+    people = named_people(index, question)
+    if people:
+        return _asked_among(people, question), None
+    return [], _unknown_name(question)
+
+
+def _unknown_name(question: str) -> str | None:
+    """`unknown_person` for a question that names none of the collection's people."""
     from rag.answer.entities import find_entities
 
     for verb in SAYING.finditer(question):
