@@ -38,6 +38,19 @@ def test_no_one_in_particular() -> None:
     assert [i.name for _, i in named_people(_index(), "Is President Putin going to Minsk?")] == ["Vladimir Putin"]
 
 
+def test_nouns_that_look_like_verbs_of_saying() -> None:
+    """Talks are held, states are countries: the person named before such a noun is not asked for
+    their words (tuning-set questions that had been answered from the wrong person's passages only)."""
+    assert _asked("Where had the Japanese prime minister and Putin agreed to speed up peace treaty talks?") == []
+    assert _asked("Which leader had Putin phoned before his talks with the Palestinian president?") == []
+    assert _asked("What mark did Putin give Russia's relations with the United States?") == []
+    assert _asked("What did Putin talk about in Sochi?") == ["Vladimir Putin"]
+    assert _asked("What has Lavrov stated about the OSCE?") == ["Sergey Lavrov"]
+    office = SpeakerIndex([SpeakerRow(speaker="Acting Special Minister of State", roles="Acting Special Minister of "
+                                      "State", passages=7, documents=1, first="2017-08-08", last="2017-08-08")])
+    assert named_people(office, "What is dearer, according to the Austrian head of state?") == []
+
+
 def test_an_answer_in_the_asked_speakers_words(sample_library) -> None:
     answer = sample_library.ask("What did Lavrov say about the OSCE?")
     assert not answer.abstained and answer.citations

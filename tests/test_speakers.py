@@ -64,6 +64,10 @@ def test_middle_initial_and_offices_anonymous_and_groups():
                      "Senior Administration Official": "anonymous", "Hon. Members": "group",
                      "Moderator": "anonymous"}
     assert kind_of("Lord Thomas of Gresford") == "person"
+    # an office spelt out with "of"/"for" is no person named "of State" (who would be in "head of state")
+    assert kind_of("Acting Special Minister of State") == "office"
+    assert kind_of("Minister for Foreign Affairs") == "office"
+    assert kind_of("Secretary of State Hillary Clinton") == "person"
 
 
 def test_filter_values_match_surnames_aliases_and_parts():

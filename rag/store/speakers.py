@@ -27,6 +27,8 @@ from ingest.label_words import ANONYMOUS_HEADS, ANONYMOUS_QUALIFIERS, GROUP_RE, 
 
 DATE_SLACK_YEARS = 2
 UNNAMED = frozenset("senior unidentified unknown another second third other background".split())
+CONNECTORS = frozenset("of for and the on to".split())
+"""Words between the role words of an office ("Minister of State", "Minister for Foreign Affairs")."""
 
 
 @dataclass
@@ -68,7 +70,7 @@ def fold(text: str) -> str:
 def name_words(name: str) -> list[str]:
     """The words of a person's name: folded, no punctuation, no honorifics or leading offices."""
     words = re.sub(r"[^\w\s'-]", " ", fold(name).replace("’", "'")).split()
-    while len(words) > 1 and (words[0] in HONORIFICS or words[0] in ROLE_WORDS or words[0] == "the"):
+    while len(words) > 1 and (words[0] in HONORIFICS or words[0] in ROLE_WORDS or words[0] in CONNECTORS):
         words = words[1:]
     return [w for w in words if w not in PERSONAL_HONORIFICS] or words
 
@@ -84,8 +86,8 @@ def kind_of(name: str) -> str:
                                                       ANONYMOUS_QUALIFIERS for w in words):
         if (len(words) == 1 and words[0] != "speaker") or set(words[:-1]) & UNNAMED:
             return "anonymous"  # "Moderator", "Senior Administration Official", "Unidentified Speaker"
-    if words and all(w in ROLE_WORDS or w in HONORIFICS or w == "the" for w in words):
-        return "office"
+    if words and all(w in ROLE_WORDS or w in HONORIFICS or w in CONNECTORS for w in words):
+        return "office"  # "Prime Minister", "Acting Special Minister of State"
     return "person"
 
 
