@@ -49,7 +49,7 @@ def _gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
 
 def cmd_collect(args: argparse.Namespace) -> None:
     from rag.answer.asking import make_answerer, retrieve
-    from rag.answer.named_speaker import asked_speakers
+    from rag.answer.named_speaker import asked_for
     from rag.library import Library
     from rag.settings import Settings
 
@@ -70,11 +70,11 @@ def cmd_collect(args: argparse.Namespace) -> None:
             e5 = E5Encoder()
         for i, item in enumerate(items):
             q = item["question"]
-            asked = asked_speakers(lib.speaker_index(), q)
+            asked, stranger = asked_for(lib.speaker_index(), q)
             if asked:
                 hits = lib.search(q, k=args.k, speaker=[a for ident in asked for a in ident.aliases])
-            else:
-                hits = retrieve(lib, q, args.k)
+            else:  # a person nobody in the collection is: searched without a speaker hint, as `ask` does
+                hits = retrieve(lib, q, args.k, speaker_hint=stranger is None)
             cands = answerer.candidates(q, hits)
             gold = _gold_spans(lib, item)
             rows = [{"doc_id": c.doc_id, "start": c.start, "end": c.end, "index": c.index, "turn": c.turn_key,

@@ -4,8 +4,10 @@ answerable question, the dense and the BM25 rankings (100 deep) are fetched once
 with each weight pair, and the share of questions with a gold passage (one overlapping a gold
 quote) in the top 5 and top 10 is printed; then the adaptive fusion (rag.index.fusion): BM25's
 weight the share of the query's terms its best passage holds, to the power `power`.
+With --expand, also BM25 with the other names of what the question names added to its query
+(`expansion`: "Moscow" -> "Russia Russian"), fused the same way.
 
-  python bench/fusion_weights.py --data-dir /tmp/tuning-rag
+  python bench/fusion_weights.py --data-dir /tmp/tuning-rag [--expand]
 """
 
 from __future__ import annotations
@@ -35,6 +37,21 @@ def fused(dense: list[str], sparse: list[str], wd: float, ws: float, k: int = 60
     return sorted(scores, key=lambda p: (-scores[p], p))
 
 
+def expansion(text: str) -> str:
+    """The other names of the countries and organisations `text` names (rag.answer.entities):
+    "Moscow and Minsk" -> "Russia Russian Russians Belarus Belarusian ..." (a country's first four
+    names, an organisation's first two), for BM25's query."""
+    from rag.answer.entities import find_entities
+
+    extra: list[str] = []
+    lowered = text.lower()
+    for entity in find_entities(text):
+        for name in entity.names[:4] if entity.kind == "country" else entity.names[:2]:
+            if name.lower() not in lowered and name not in extra:
+                extra.append(name)
+    return " ".join(extra)
+
+
 def main() -> None:
     from rag.answer.quotes import find_quote
     from rag.index.fusion import sparse_weight, term_coverage
@@ -43,6 +60,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data-dir", required=True)
+    ap.add_argument("--expand", action="store_true", help="also BM25 with the question's other names added")
     args = ap.parse_args()
     items = [json.loads(x) for x in TUNING.read_text().splitlines() if x.strip()]
     runs = []
@@ -61,11 +79,17 @@ def main() -> None:
             rankings = {}
             gold = set()
             coverage = 0.0
-            for mode in ("dense", "bm25"):
-                hits = lib.search(item["question"], k=100, mode=mode)
-                rankings[mode] = [h.point_id for h in hits]
-                if mode == "bm25" and hits:
-                    coverage = term_coverage(lib.bm25, item["question"], hits[0])
+            q = item["question"]
+            runs_of = [("dense", "dense", q), ("bm25", "bm25", q)]
+            if args.expand:
+                runs_of.append(("bm25x", "bm25", f"{q} {expansion(q)}".strip()))
+            for name, mode, text in runs_of:
+                hits = lib.search(text, k=100, mode=mode)
+                rankings[name] = [h.point_id for h in hits]
+                if name == "bm25" and hits:
+                    coverage = term_coverage(lib.bm25, q, hits[0])
+                if name == "bm25x" and hits:
+                    rankings["coverage_x"] = term_coverage(lib.bm25, text, hits[0])
                 gold |= {h.point_id for h in hits if any(d == h.doc_id and h.char_start < e and s < h.char_end
                                                          for d, s, e in spans)}
             rankings["coverage"] = coverage
@@ -82,6 +106,15 @@ def main() -> None:
             return sum(bool(set(fused(r["dense"], r["bm25"], 1, sparse_weight(r["coverage"], power))[:n]) & g)
                        for r, g in runs) / len(runs)
         print(f"| {power} | {top(5):.3f} | {top(10):.3f} |")
+    if args.expand:
+        print("\n| BM25 query with the other names | gold in top 5 | gold in top 10 |\n|---|---|---|")
+        for label, weight in (("BM25 alone", None), ("adaptive, coverage of the expanded query", "coverage_x"),
+                              ("adaptive, coverage of the question", "coverage")):
+            def topx(n: int, weight: str | None = weight) -> float:
+                return sum(bool(set(r["bm25x"][:n] if weight is None else
+                                    fused(r["dense"], r["bm25x"], 1, sparse_weight(r[weight]))[:n]) & g)
+                           for r, g in runs) / len(runs)
+            print(f"| {label} | {topx(5):.3f} | {topx(10):.3f} |")
 
 
 if __name__ == "__main__":

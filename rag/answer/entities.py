@@ -1,7 +1,8 @@
 """The places, countries and organisations a question names, by any of their usual names: a
 capital for its country ("Moscow" = Russia), a demonym ("Belarusian" = Belarus), a short form
-("the US", "NATO" = "North Atlantic Treaty Organization"). Used to expand what retrieval looks
-for and to check that a quote is about what the question names, not about a third country.
+("the US", "NATO" = "North Atlantic Treaty Organization"). Used to tell what a question names and
+whether a quote is about it, not about a third country. (Adding these other names to BM25's query
+was measured on the tuning set and lost: bench/RESULTS.md.)
 """
 
 from __future__ import annotations
@@ -181,14 +182,3 @@ def mentions(text: str, entity: Entity) -> bool:
     """True if `text` names `entity` by any of its names."""
     return any(e.name == entity.name for e in find_entities(text))
 
-
-def expansion(text: str) -> str:
-    """The other names of the entities `text` names, for retrieval: "Moscow and Minsk" ->
-    "Russia Russian Belarus Belarusian" (capitals, countries and demonyms; long forms of acronyms)."""
-    extra: list[str] = []
-    lowered = text.lower()
-    for entity in find_entities(text):
-        for name in entity.names[:4] if entity.kind == "country" else entity.names[:2]:
-            if name.lower() not in lowered and name not in extra:
-                extra.append(name)
-    return " ".join(extra)
