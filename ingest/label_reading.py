@@ -22,6 +22,7 @@ from ingest.label_words import (
     QUESTION_WORDS, ROLE_ONLY_WORDS, ROLE_WORDS, ROMAN_RE, SURNAME_PREFIX_RE, VOICE_RE,
 )
 from ingest.labels import PLACEHOLDER_RE, drop_leading_the, strip_parentheticals, unmarked
+from ingest.spelling import one_edit_apart
 
 PAREN_CONTENT_RE = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 IGNORED_PAREN_RE = re.compile(
@@ -199,24 +200,12 @@ ROLE_TAIL_WORDS = frozenset("the hon hon. honourable honorable mp".split())
 FUZZY_QUESTION_WORDS = ("journalist", "question", "reporter", "interviewer", "moderator", "correspondent")
 
 
-def _one_edit(a: str, b: str) -> bool:
-    """True if `a` and `b` differ by one substitution, insertion, deletion or swap of neighbours."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
 def misspelt_question_word(word: str) -> str | None:
     """ "JOURANLIST" -> "journalist": a questioner's label with one letter wrong."""
     low = word.lower()
     if len(low) < 6:
         return None
-    return next((q for q in FUZZY_QUESTION_WORDS if _one_edit(low, q)), None)
+    return next((q for q in FUZZY_QUESTION_WORDS if one_edit_apart(low, q, swaps=True)), None)
 
 
 def _role_text(words: list[str]) -> str | None:
@@ -267,7 +256,7 @@ def read_label(label: str, form: str = "colon") -> SpeakerInfo:
         return SpeakerInfo(speaker=QUESTION_WORDS.get(word, word.title()), is_question=True, has_role=False)
     first = core.split()[0] if core.split() else ""
     if len(core.split()) >= 3 and first.lower() not in ROLE_WORDS and len(first) >= 7:
-        fixed = next((r for r in ROLE_WORDS if len(r) >= 7 and _one_edit(first.lower(), r)), None)
+        fixed = next((r for r in ROLE_WORDS if len(r) >= 7 and one_edit_apart(first.lower(), r, swaps=True)), None)
         if fixed:  # "RESIDENTE ANDRÉS MANUEL LÓPEZ OBRADOR": a misprinted office
             core = fixed.capitalize() + core[len(first):]
     run_together = RUN_TOGETHER_RE.match(core) if len(core.split()) == 1 else None

@@ -26,6 +26,7 @@ from ingest.labels import (
 from ingest.models import Turn
 from ingest.offices import guess_country, holder, offices_of
 from ingest.questioners import mark_questioners
+from ingest.spelling import one_edit_apart
 from ingest.turn_context import TurnContext
 
 __all__ = ["Label", "SpeakerInfo", "TurnContext", "find_labels", "is_label", "normalise_person", "read_label",
@@ -477,16 +478,6 @@ def _shorten_to_bare_labels(infos: list[SpeakerInfo]) -> None:
                     break
 
 
-def _edit_distance_one(a: str, b: str) -> bool:
-    """True if `a` and `b` differ by one substitution, insertion or deletion."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
 def _join_near_spellings(infos: list[SpeakerInfo]) -> None:
     """A misspelt name in one label ("Angela Markel") joins the same first name with a surname
     one letter away that the document uses more often ("Angela Merkel")."""
@@ -495,7 +486,7 @@ def _join_near_spellings(infos: list[SpeakerInfo]) -> None:
         first, last = name.split()[0], name.split()[-1]
         for other, m in counts.items():
             if other != name and m > n and other.split()[0] == first and len(last) >= 5 \
-                    and len(other.split()) == len(name.split()) and _edit_distance_one(last.lower(), other.split()[-1].lower()):
+                    and len(other.split()) == len(name.split()) and one_edit_apart(last.lower(), other.split()[-1].lower()):
                 for info in infos:
                     if info.speaker == name:
                         info.speaker = other

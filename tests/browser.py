@@ -80,15 +80,21 @@ class Server:
         return self.proc.returncode
 
 
-@contextmanager
-def served_copy(library: object, work: Path,
-                expected_tracebacks: Callable[[str], int] = lambda log: 0) -> Iterator[Server]:
-    """`rag serve` on a copy of an ingested library's data dir (no second ingest); on exit it must
-    stop cleanly and its log hold no traceback beyond `expected_tracebacks(log)`."""
+def copy_data_dir(library: object, target: Path) -> Path:
+    """A copy of an ingested library's data dir (its vectors flushed first), at `target`."""
     library.vectors.flush()  # type: ignore[attr-defined]
-    data_dir = work / "data"
-    shutil.copytree(library.settings.data_dir, data_dir)  # type: ignore[attr-defined]
-    srv = Server(data_dir, work / "serve.log")
+    shutil.copytree(library.settings.data_dir, target)  # type: ignore[attr-defined]
+    return target
+
+
+@contextmanager
+def served_copy(library: object, work: Path, expected_tracebacks: Callable[[str], int] = lambda log: 0,
+                env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`rag serve` (with `env` added to its environment) on a copy of an ingested library's data
+    dir in `work`/data (no second ingest); on exit it must stop cleanly and its log hold no
+    traceback beyond `expected_tracebacks(log)`."""
+    data_dir = copy_data_dir(library, work / "data")
+    srv = Server(data_dir, work / "serve.log", env=env)
     try:
         srv.wait()
         yield srv

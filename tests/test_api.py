@@ -11,7 +11,6 @@ import asyncio
 import inspect
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from browser import ROOT, Server, free_port
+from browser import ROOT, copy_data_dir, free_port, served_copy
 
 pytestmark = pytest.mark.slow
 
@@ -29,31 +28,19 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 QUERY = "NATO expansion"
 
 
-def _copy(sample_library, target: Path) -> Path:
-    sample_library.vectors.flush()
-    shutil.copytree(sample_library.settings.data_dir, target)
-    return target
-
-
 @pytest.fixture(scope="module")
 def served(sample_library, tmp_path_factory):
     """`rag serve` with RAG_API_TOKEN set, on a copy of the ingested sample."""
-    data_dir = _copy(sample_library, tmp_path_factory.mktemp("api") / "data")
-    srv = Server(data_dir, data_dir.parent / "serve.log", env={"RAG_API_TOKEN": TOKEN})
-    try:
-        srv.wait()
+    work = tmp_path_factory.mktemp("api")
+    with served_copy(sample_library, work, env={"RAG_API_TOKEN": TOKEN}) as srv:
         yield srv
-    finally:
-        code = srv.stop()
-        assert code == 0, f"rag serve did not stop cleanly ({code}):\n{srv.log()}"
-        assert "Traceback" not in srv.log_path.read_text(errors="replace"), srv.log()
-        assert not (data_dir / "serve.json").exists(), "serve.json outlived the server"
+    assert not (work / "data" / "serve.json").exists(), "serve.json outlived the server"
 
 
 @pytest.fixture(scope="module")
 def pristine(sample_library, tmp_path_factory) -> Path:
     """Another copy, nobody serving it: the embedded command line's own answers."""
-    return _copy(sample_library, tmp_path_factory.mktemp("api-cli") / "data")
+    return copy_data_dir(sample_library, tmp_path_factory.mktemp("api-cli") / "data")
 
 
 def _rag(*args: str, data_dir: Path, token: str | None = None) -> subprocess.CompletedProcess:

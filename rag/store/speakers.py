@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from ingest.label_words import ANONYMOUS_HEADS, ANONYMOUS_QUALIFIERS, GROUP_RE, NUMBERED_SPEAKER_RE, HONORIFICS, PERSONAL_HONORIFICS, ROLE_WORDS, VOICE_RE
+from ingest.spelling import one_edit_apart
 
 DATE_SLACK_YEARS = 2
 UNNAMED = frozenset("senior unidentified unknown another second third other background".split())
-CONNECTORS = frozenset("of for and the on to".split())
+OFFICE_CONNECTORS = frozenset("of for and the on to".split())
 """Words between the role words of an office ("Minister of State", "Minister for Foreign Affairs")."""
 
 
@@ -70,7 +71,7 @@ def fold(text: str) -> str:
 def name_words(name: str) -> list[str]:
     """The words of a person's name: folded, no punctuation, no honorifics or leading offices."""
     words = re.sub(r"[^\w\s'-]", " ", fold(name).replace("’", "'")).split()
-    while len(words) > 1 and (words[0] in HONORIFICS or words[0] in ROLE_WORDS or words[0] in CONNECTORS):
+    while len(words) > 1 and (words[0] in HONORIFICS or words[0] in ROLE_WORDS or words[0] in OFFICE_CONNECTORS):
         words = words[1:]
     return [w for w in words if w not in PERSONAL_HONORIFICS] or words
 
@@ -86,18 +87,9 @@ def kind_of(name: str) -> str:
                                                       ANONYMOUS_QUALIFIERS for w in words):
         if (len(words) == 1 and words[0] != "speaker") or set(words[:-1]) & UNNAMED:
             return "anonymous"  # "Moderator", "Senior Administration Official", "Unidentified Speaker"
-    if words and all(w in ROLE_WORDS or w in HONORIFICS or w in CONNECTORS for w in words):
+    if words and all(w in ROLE_WORDS or w in HONORIFICS or w in OFFICE_CONNECTORS for w in words):
         return "office"  # "Prime Minister", "Acting Special Minister of State"
     return "person"
-
-
-def _one_edit(a: str, b: str) -> bool:
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 def _year(date: str | None) -> int | None:
@@ -188,7 +180,7 @@ class SpeakerIndex:
                 if other is ident or id(other) in merged or other.passages <= ident.passages:
                     continue
                 if len(o_words) == len(words) and o_words[0] == words[0] and o_words[:-1] == words[:-1] \
-                        and len(words[-1]) >= 5 and _one_edit(words[-1], o_words[-1]):
+                        and len(words[-1]) >= 5 and one_edit_apart(words[-1], o_words[-1]):
                     self._merge(other, ident)
                     merged.add(id(ident))
                     break
