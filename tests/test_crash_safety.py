@@ -151,6 +151,14 @@ def _zygote() -> None:
         data_dir, corpus, trace, die = line.rstrip("\n").split("\t")
         pid = os.fork()
         if pid == 0:
+            # tqdm's lock (sentence-transformers takes it on every encode) is a multiprocessing RLock that
+            # fork shares: a sibling SIGKILLed while holding it kept it for every later child, which then
+            # hung in `embed`. Each child takes a lock of its own.
+            import threading
+
+            from tqdm import tqdm
+
+            tqdm.set_lock(threading.RLock())
             code = 3
             try:
                 _install_trace(trace, die or None)
