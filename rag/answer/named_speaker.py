@@ -75,15 +75,11 @@ def named_people(index: SpeakerIndex, question: str) -> list[tuple[int, Identity
 ACCORDING_RE = re.compile(r"\baccording to\b", re.I)
 
 
-def asked_speakers(index: SpeakerIndex, question: str) -> list[Identity]:
-    """The people whose own words the question asks for: the first person named before a verb of
-    saying ("What did Putin say ...", "Putin's view of ...") or right after "according to"; empty
-    when the question asks for no one's words ("What did the White House say about Putin?")."""
-    return _asked_among(named_people(index, question), question)
-
-
 def _asked_among(people: list[tuple[int, Identity]], question: str) -> list[Identity]:
-    """`asked_speakers` over the collection's people the question names (`named_people`)."""
+    """The people whose own words the question asks for, among those of the collection it names
+    (`named_people`): the first person named before a verb of saying ("What did Putin say ...",
+    "Putin's view of ...") or right after "according to"; empty when the question asks for no one's
+    words ("What did the White House say about Putin?")."""
     if not people:
         return []
     verb = SAYING.search(question)
@@ -116,19 +112,10 @@ SUBJECT_GAP = re.compile(r"^(?:['’]s)?\s*(?:\w+\s+)?$")
 """Between a name and its verb of saying: "'s" ("Aleinik's view") and at most one word ("has said")."""
 
 
-def unknown_person(index: SpeakerIndex, question: str) -> str | None:
-    """The name of a person whose own words the question asks for ("What did Sergey Aleinik say
-    ...", "according to Xi Jinping") and whom the collection does not know: two or three capitalised
-    words, none a title, country, demonym or organisation word, right before a verb of saying (or
-    right after "according to"), and no collection identity by that full name or surname. None
-    when the question names a known person or no such name."""
-    return None if named_people(index, question) else _unknown_name(question)
-
-
 def asked_for(index: SpeakerIndex, question: str) -> tuple[list[Identity], str | None]:
     """Whose own words the question asks for, the collection's people named once: the identities
-    (`asked_speakers`), or else the name of a person the collection does not know
-    (`unknown_person`), or neither ([], None)."""
+    (`_asked_among`), or else, when it names none of them, the name of a person the collection does
+    not know (`_unknown_name`), or neither ([], None)."""
     people = named_people(index, question)
     if people:
         return _asked_among(people, question), None
@@ -136,7 +123,10 @@ def asked_for(index: SpeakerIndex, question: str) -> tuple[list[Identity], str |
 
 
 def _unknown_name(question: str) -> str | None:
-    """`unknown_person` for a question that names none of the collection's people."""
+    """The name of a person whose own words the question asks for ("What did Sergey Aleinik say
+    ...", "according to Xi Jinping"), for a question that names none of the collection's people: two
+    or three capitalised words, none a title, country, demonym or organisation word, right before a
+    verb of saying (or right after "according to"); None when there is no such name."""
     from rag.answer.entities import find_entities
 
     for verb in SAYING.finditer(question):
