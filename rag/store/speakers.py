@@ -29,7 +29,9 @@ from ingest.spelling import one_edit_apart
 DATE_SLACK_YEARS = 2
 UNNAMED = frozenset("senior unidentified unknown another second third other background".split())
 OFFICE_CONNECTORS = frozenset("of for and the on to".split())
-"""Words between the role words of an office ("Minister of State", "Minister for Foreign Affairs")."""
+"""Words between the role words of an office ("Minister of State", "Minister for Foreign Affairs"). Not
+ingest.label_words.CONNECTORS: that one holds name particles too ("de", "van", "al"), which begin names
+("Al Gore") rather than continue offices."""
 
 
 @dataclass
