@@ -35,7 +35,7 @@ E5_TOP = 10
 """With --e5: the best sentences by today's weights that multilingual-e5-small reads (the others get 0)."""
 
 
-def _gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
+def gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
     from rag.answer.quotes import find_quote
 
     spans = []
@@ -47,9 +47,21 @@ def _gold_spans(lib: Any, item: dict[str, Any]) -> list[tuple[str, int, int]]:
     return spans
 
 
-def cmd_collect(args: argparse.Namespace) -> None:
-    from rag.answer.asking import make_answerer, retrieve
+def ask_hits(lib: Any, question: str, k: int) -> tuple[list, list]:
+    """The passages `ask` gives its answerer, and whose words the question asks for: a question
+    asking for one person's words searches their passages; one asking for a person nobody in the
+    collection is searches without a speaker hint."""
+    from rag.answer.asking import retrieve
     from rag.answer.named_speaker import asked_for
+
+    asked, stranger = asked_for(lib.speaker_index(), question)
+    if asked:
+        return lib.search(question, k=k, speaker=[a for ident in asked for a in ident.aliases]), asked
+    return retrieve(lib, question, k, speaker_hint=stranger is None), asked
+
+
+def cmd_collect(args: argparse.Namespace) -> None:
+    from rag.answer.asking import make_answerer
     from rag.library import Library
     from rag.settings import Settings
 
@@ -70,13 +82,9 @@ def cmd_collect(args: argparse.Namespace) -> None:
             e5 = E5Encoder()
         for i, item in enumerate(items):
             q = item["question"]
-            asked, stranger = asked_for(lib.speaker_index(), q)
-            if asked:
-                hits = lib.search(q, k=args.k, speaker=[a for ident in asked for a in ident.aliases])
-            else:  # a person nobody in the collection is: searched without a speaker hint, as `ask` does
-                hits = retrieve(lib, q, args.k, speaker_hint=stranger is None)
+            hits, asked = ask_hits(lib, q, args.k)
             cands = answerer.candidates(q, hits)
-            gold = _gold_spans(lib, item)
+            gold = gold_spans(lib, item)
             rows = [{"doc_id": c.doc_id, "start": c.start, "end": c.end, "index": c.index, "turn": c.turn_key,
                      "eligible": c.eligible and c.words >= answerer.min_words,
                      "gold": any(d == c.doc_id and c.start < e and s < c.end for d, s, e in gold),
@@ -130,7 +138,13 @@ def top1(items: list[dict], w: dict[str, float]) -> float:
 
 def balanced(items: list[dict], sw: dict[str, float]) -> tuple[float, float, float, float]:
     """(threshold, balanced accuracy, abstained on unanswerable, false refusals) of the best cut."""
-    pairs = [(max((_score(r, sw) for r in x["rows"] if r["eligible"]), default=-9.0), x["answerable"]) for x in items]
+    return best_cut([(max((_score(r, sw) for r in x["rows"] if r["eligible"]), default=-9.0), x["answerable"])
+                     for x in items])
+
+
+def best_cut(pairs: list[tuple[float, bool]]) -> tuple[float, float, float, float]:
+    """`balanced` over (support, answerable) pairs: every midpoint between two observed supports is
+    tried, the one of best balanced accuracy kept."""
     cuts = sorted({s for s, _ in pairs})
     best = (0.0, 0.0, 0.0, 1.0)
     pos = [s for s, a in pairs if a]

@@ -22,12 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from answer_tuning import gold_spans  # noqa: E402
 
 
 def main() -> None:
     from rag.answer.asking import ask, make_answerer
-    from rag.answer.quotes import find_quote
     from rag.library import Library
     from rag.settings import Settings
 
@@ -47,12 +49,7 @@ def main() -> None:
         impl = make_answerer(lib, "llm", llm_mode="select", llm_gguf=args.gguf)
         ask(lib, "What did Putin say about NATO?", answerer=impl)  # load the model once, outside the timings
         for i, item in enumerate(items):
-            spans = []
-            for g in item.get("gold_quotes") or []:
-                doc = lib.document(g["doc_id"])
-                found = find_quote(doc.text, g["quote"]) if doc is not None else None
-                if found:
-                    spans.append((g["doc_id"], *found))
+            spans = gold_spans(lib, item)
             for count in counts if i % 2 == 0 else counts[::-1]:
                 impl.candidates = count
                 # llama.cpp reuses the prompt prefix of the last call (the question and the first
